@@ -1,0 +1,192 @@
+//! Comparison of the columns of one table.
+
+use super::matching::{Identity, match_objects};
+use super::order::moved_positions;
+use super::{ColumnWrites, PreviousColumn};
+use crate::catalog::Column;
+use crate::change::{Change, ChangeKind, NOT_NULL, NULL, ObjectPath};
+
+impl Identity for PreviousColumn {
+    fn name(&self) -> &str {
+        &self.column.name
+    }
+    fn stable_id(&self) -> Option<&str> {
+        self.column.stable_id.as_deref()
+    }
+}
+
+impl Identity for Column {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn stable_id(&self) -> Option<&str> {
+        self.stable_id.as_deref()
+    }
+}
+
+/// Compares the columns of one table and returns the changes, in current
+/// column order with drops last, and the column rows to close and insert.
+pub(crate) fn diff_columns(
+    table: &ObjectPath,
+    previous: &[PreviousColumn],
+    current: &[Column],
+) -> (Vec<Change>, ColumnWrites) {
+    let matching = match_objects(previous, current);
+    let mut changes = Vec::new();
+    let mut writes = ColumnWrites::default();
+
+    let mut pairs: Vec<(usize, usize, bool)> = matching
+        .same_name
+        .iter()
+        .map(|&(previous_index, current_index)| (previous_index, current_index, false))
+        .chain(
+            matching
+                .renamed
+                .iter()
+                .map(|&(previous_index, current_index)| (previous_index, current_index, true)),
+        )
+        .collect();
+    pairs.sort_by_key(|&(_, current_index, _)| current_index);
+
+    let previous_ordinals: Vec<u32> = pairs
+        .iter()
+        .map(|&(previous_index, _, _)| previous[previous_index].column.ordinal)
+        .collect();
+    let moved = moved_positions(&previous_ordinals);
+
+    let mut added = matching.added.iter().peekable();
+    for (pair_index, &(previous_index, current_index, renamed)) in pairs.iter().enumerate() {
+        while let Some(&&added_index) = added.peek() {
+            if added_index > current_index {
+                break;
+            }
+            push_added(table, &current[added_index], &mut changes, &mut writes);
+            added.next();
+        }
+
+        let before = &previous[previous_index];
+        let after = &current[current_index];
+        let path = table.column(&after.name);
+        if renamed {
+            changes.push(path.change(
+                ChangeKind::ColumnRenamed,
+                Some(before.column.name.clone()),
+                Some(after.name.clone()),
+            ));
+        }
+        compare_attributes(&path, &before.column, after, &mut changes);
+        if moved[pair_index] {
+            changes.push(path.change(
+                ChangeKind::ColumnPositionChanged,
+                Some(before.column.ordinal.to_string()),
+                Some(after.ordinal.to_string()),
+            ));
+        }
+
+        if !same_stored_content(&before.column, after) {
+            writes.close.push(before.row_id);
+            writes.insert.push(after.clone());
+        }
+    }
+    for &added_index in added {
+        push_added(table, &current[added_index], &mut changes, &mut writes);
+    }
+
+    for &previous_index in &matching.dropped {
+        let dropped = &previous[previous_index];
+        changes.push(table.column(&dropped.column.name).change(
+            ChangeKind::ColumnDropped,
+            Some(dropped.column.data_type.clone()),
+            None,
+        ));
+        writes.close.push(dropped.row_id);
+    }
+    (changes, writes)
+}
+
+fn push_added(
+    table: &ObjectPath,
+    column: &Column,
+    changes: &mut Vec<Change>,
+    writes: &mut ColumnWrites,
+) {
+    changes.push(table.column(&column.name).change(
+        ChangeKind::ColumnAdded,
+        None,
+        Some(column.data_type.clone()),
+    ));
+    writes.insert.push(column.clone());
+}
+
+fn compare_attributes(
+    path: &ObjectPath,
+    before: &Column,
+    after: &Column,
+    changes: &mut Vec<Change>,
+) {
+    if before.normalized_type != after.normalized_type {
+        changes.push(path.change(
+            ChangeKind::ColumnTypeChanged,
+            Some(before.data_type.clone()),
+            Some(after.data_type.clone()),
+        ));
+    }
+
+    if before.nullable != after.nullable {
+        changes.push(path.change(
+            ChangeKind::ColumnNullabilityChanged,
+            Some(nullability(before).to_string()),
+            Some(nullability(after).to_string()),
+        ));
+    }
+
+    let before_source = value_source(before);
+    let after_source = value_source(after);
+    if before_source != after_source {
+        changes.push(path.change(
+            ChangeKind::ColumnDefaultChanged,
+            before_source,
+            after_source,
+        ));
+    }
+
+    if before.comment != after.comment {
+        changes.push(path.change(
+            ChangeKind::ColumnCommentChanged,
+            before.comment.clone(),
+            after.comment.clone(),
+        ));
+    }
+}
+
+fn nullability(column: &Column) -> &'static str {
+    if column.nullable { NULL } else { NOT_NULL }
+}
+
+/// Describes where a column's value comes from when a row does not give it: a
+/// generation expression, an identity sequence or a default expression.
+fn value_source(column: &Column) -> Option<String> {
+    if let Some(expression) = &column.generated {
+        return Some(format!("GENERATED ALWAYS AS ({expression})"));
+    }
+    if let Some(identity) = &column.identity {
+        return Some(format!("GENERATED {identity} AS IDENTITY"));
+    }
+    column.default.clone()
+}
+
+/// Whether two versions of a column need no new row: every stored field is
+/// equal, with types compared in normalised form (the fields of the fingerprint).
+fn same_stored_content(before: &Column, after: &Column) -> bool {
+    before.name == after.name
+        && before.ordinal == after.ordinal
+        && before.normalized_type == after.normalized_type
+        && before.nullable == after.nullable
+        && before.default == after.default
+        && before.comment == after.comment
+        && before.identity == after.identity
+        && before.generated == after.generated
+        && before.primary_key == after.primary_key
+        && before.field_path == after.field_path
+        && before.stable_id == after.stable_id
+}

@@ -1,0 +1,130 @@
+//! The contract between the engine and a warehouse driver.
+//!
+//! A driver lists the databases of a connection, then reads each database one
+//! schema at a time, so the engine holds one schema of a catalog in memory, not
+//! the whole catalog. Drivers read with bulk catalog queries (one query per object
+//! kind per database or schema), never one query per table.
+//!
+//! Guarantees an implementation must give:
+//! - `read_schema` returns every table of the schema, or an error. It never
+//!   returns a partial or empty list for a schema it could not read: the engine
+//!   infers drops from a returned list, so a silently short list is a false drop.
+//! - An error whose [`DriverErrorKind::is_scope_local`] is true (permission
+//!   denied, timed out, object vanished, warehouse limit) affects only the
+//!   database or schema it was returned for. The engine keeps that scope's
+//!   previous state, reports it as unreadable and goes on with the others. Any
+//!   other error fails the refresh, and nothing is committed.
+//! - Errors never contain a credential.
+
+use crate::catalog::{DatabaseListing, SchemaListing, Table};
+use async_trait::async_trait;
+use std::fmt;
+use std::sync::Arc;
+
+/// What kind of failure a driver met; decides whether the refresh goes on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DriverErrorKind {
+    /// The connection URL or options are invalid.
+    InvalidConfig,
+    /// The warehouse could not be reached, or the connection was lost.
+    Connection,
+    /// The warehouse rejected the credentials.
+    Authentication,
+    /// The role may not read this database or schema.
+    PermissionDenied,
+    /// A catalog query ran past its time limit.
+    TimedOut,
+    /// The database or schema was dropped while the crawl ran.
+    Vanished,
+    /// The warehouse refused the query because of a size or row limit.
+    LimitExceeded,
+    /// A catalog query failed for another reason.
+    Query,
+}
+
+impl DriverErrorKind {
+    /// Whether the failure concerns only the scope it was returned for, so the
+    /// refresh keeps that scope's previous state and goes on.
+    pub fn is_scope_local(self) -> bool {
+        matches!(
+            self,
+            DriverErrorKind::PermissionDenied
+                | DriverErrorKind::TimedOut
+                | DriverErrorKind::Vanished
+                | DriverErrorKind::LimitExceeded
+        )
+    }
+
+    /// Returns the snake_case name used in warnings and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DriverErrorKind::InvalidConfig => "invalid_config",
+            DriverErrorKind::Connection => "connection",
+            DriverErrorKind::Authentication => "authentication",
+            DriverErrorKind::PermissionDenied => "permission_denied",
+            DriverErrorKind::TimedOut => "timed_out",
+            DriverErrorKind::Vanished => "vanished",
+            DriverErrorKind::LimitExceeded => "limit_exceeded",
+            DriverErrorKind::Query => "query",
+        }
+    }
+}
+
+/// An error returned by a driver. The message is shown to users as is: it names
+/// the object and, where there is one, the fix, and never holds a credential.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct DriverError {
+    pub kind: DriverErrorKind,
+    pub message: String,
+}
+
+impl DriverError {
+    /// Creates an error of `kind` with a message for users.
+    pub fn new(kind: DriverErrorKind, message: impl Into<String>) -> DriverError {
+        DriverError {
+            kind,
+            message: message.into(),
+        }
+    }
+}
+
+/// A connection to one warehouse, able to read its catalog.
+#[async_trait]
+pub trait Driver: Send + Sync + fmt::Debug {
+    /// Lists the databases this connection covers. A database missing from a
+    /// successful answer is reported dropped.
+    async fn list_databases(&self) -> Result<Vec<DatabaseListing>, DriverError>;
+
+    /// Opens one database for reading. Drivers that need a consistent view
+    /// across the schemas of a database hold it in the returned reader.
+    async fn open_database(
+        &self,
+        database: &DatabaseListing,
+    ) -> Result<Box<dyn DatabaseReader>, DriverError>;
+}
+
+/// Reads the schemas of one database; dropped when the database is done.
+#[async_trait]
+pub trait DatabaseReader: Send {
+    /// Lists every schema of the database in scope. A schema missing from a
+    /// successful answer is reported dropped.
+    async fn list_schemas(&mut self) -> Result<Vec<SchemaListing>, DriverError>;
+
+    /// Reads every table of one schema listed by [`DatabaseReader::list_schemas`],
+    /// with columns in ordinal order.
+    async fn read_schema(&mut self, schema: &SchemaListing) -> Result<Vec<Table>, DriverError>;
+}
+
+/// Creates drivers for the URL schemes it claims (`sqlite`, `postgres`, ...).
+pub trait DriverFactory: Send + Sync + fmt::Debug {
+    /// Name of the driver, as shown to users (`sqlite`).
+    fn name(&self) -> &'static str;
+
+    /// URL schemes this factory serves, without `://`.
+    fn schemes(&self) -> &'static [&'static str];
+
+    /// Checks the URL and creates a driver for it. Fails with
+    /// [`DriverErrorKind::InvalidConfig`] on a URL this driver cannot use.
+    fn create(&self, url: &str) -> Result<Arc<dyn Driver>, DriverError>;
+}
