@@ -110,7 +110,8 @@ impl Engine {
             "refresh started"
         );
 
-        let progress = progress.unwrap_or_else(|| watch::channel(RefreshProgress::queued()).0);
+        let progress =
+            progress.unwrap_or_else(|| watch::channel(RefreshProgress::default_queued()).0);
         let store = Arc::clone(&self.store);
         let crawl_connection = connection.clone();
         let crawl_progress = progress.clone();

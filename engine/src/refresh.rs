@@ -92,7 +92,8 @@ pub struct RefreshProgress {
 }
 
 impl RefreshProgress {
-    pub(crate) fn queued() -> RefreshProgress {
+    /// Progress of a refresh that has not started.
+    pub fn default_queued() -> RefreshProgress {
         RefreshProgress {
             phase: RefreshPhase::Queued,
             databases_done: 0,

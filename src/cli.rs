@@ -1,0 +1,138 @@
+//! Command-line arguments.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+/// metacrawl reads warehouse catalogs, keeps every refresh as a versioned
+/// snapshot and reports exactly what changed.
+#[derive(Debug, Parser)]
+#[command(name = "metacrawl", version, about, max_term_width = 100)]
+pub(crate) struct Cli {
+    /// Snapshot store file; created when missing.
+    #[arg(
+        long,
+        global = true,
+        env = "METACRAWL_STORE",
+        default_value = "metacrawl.db"
+    )]
+    pub(crate) store: PathBuf,
+
+    /// Log filter for stderr, in tracing's EnvFilter syntax (`info`, `metacrawl_engine=debug`).
+    #[arg(long, global = true, env = "METACRAWL_LOG", default_value = "warn")]
+    pub(crate) log: String,
+
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Add, list or remove warehouse connections.
+    #[command(subcommand)]
+    Connection(ConnectionCommand),
+
+    /// Read a connection's catalog now and commit it as a new snapshot.
+    Refresh(RefreshArgs),
+
+    /// Print a connection's catalog at its latest or a given snapshot.
+    Catalog(CatalogArgs),
+
+    /// Print the changes a connection's snapshots recorded.
+    Changes(ChangesArgs),
+
+    /// List a connection's snapshots.
+    History(HistoryArgs),
+
+    /// Build a sample SQLite music-store warehouse, refresh it, change its
+    /// schema, refresh again and print the changes.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum ConnectionCommand {
+    /// Add a connection and print its id. The URL scheme chooses the driver.
+    Add {
+        /// Name used by the other commands (letters, digits, '-', '_', '.').
+        name: String,
+        /// Warehouse URL, for example sqlite://./warehouse.db.
+        #[arg(long)]
+        url: String,
+        /// Free text shown with the connection.
+        #[arg(long)]
+        description: Option<String>,
+    },
+    /// List connections; credentials in URLs are shown as ***.
+    List {
+        /// Print one JSON array.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Remove a connection with all its snapshots and changes.
+    Remove { name: String },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct RefreshArgs {
+    pub(crate) name: String,
+
+    /// Wait for the refresh to finish. The CLI always runs the refresh in its
+    /// own process and waits; the flag is accepted for scripts that pass it.
+    #[arg(long)]
+    pub(crate) wait: bool,
+
+    /// Largest share of the known tables one refresh may drop (0.0 to 1.0);
+    /// above it nothing is committed.
+    #[arg(long, default_value_t = metacrawl_engine::refresh::DEFAULT_MAX_DROP_SHARE)]
+    pub(crate) max_drop_share: f64,
+
+    /// Commit even when the refresh drops more tables than --max-drop-share allows.
+    #[arg(long)]
+    pub(crate) allow_mass_drop: bool,
+
+    /// Print the change list as one JSON array instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CatalogArgs {
+    pub(crate) name: String,
+
+    /// Snapshot id (see `history`); the latest when omitted.
+    #[arg(long)]
+    pub(crate) snapshot: Option<i64>,
+
+    /// Print the catalog as one JSON object.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ChangesArgs {
+    pub(crate) name: String,
+
+    /// Only changes committed after this snapshot id.
+    #[arg(long)]
+    pub(crate) since: Option<i64>,
+
+    /// Print one JSON array of changes.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HistoryArgs {
+    pub(crate) name: String,
+
+    /// Print one JSON array of snapshots.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DemoArgs {
+    /// Folder for the sample warehouse and its snapshot store; emptied of
+    /// earlier demo files first. The global --store option is not used.
+    #[arg(long, default_value = "metacrawl-demo")]
+    pub(crate) dir: PathBuf,
+}
