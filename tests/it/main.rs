@@ -1,1 +1,8 @@
+//! Integration tests of metacrawl: real SQLite warehouses and stores, the
+//! engine end to end, and the `metacrawl` binary.
 
+mod cli;
+mod fixture_driver;
+mod safety;
+mod sqlite_refresh;
+mod support;

@@ -211,6 +211,7 @@ impl DatabaseReader for SqliteReader {
 struct TableRow {
     name: String,
     kind: String,
+    without_rowid: bool,
     sql: Option<String>,
 }
 
@@ -230,6 +231,7 @@ fn read_main_schema(connection: &Connection, path: &Path) -> Result<Vec<Table>, 
         Ok(TableRow {
             name: row.get(0)?,
             kind: row.get(1)?,
+            without_rowid: row.get(2)?,
             sql: row.get(4)?,
         })
     })?;
@@ -276,6 +278,21 @@ fn build_table(row: TableRow, column_rows: Vec<ColumnRow>) -> Table {
         table.definition = row.sql;
     }
 
+    // SQLite enforces NOT NULL on a rowid alias (a lone INTEGER PRIMARY KEY,
+    // spelled exactly INTEGER) and on every key column of a WITHOUT ROWID
+    // table, whether or not NOT NULL is declared.
+    let key_columns: Vec<&ColumnRow> = column_rows
+        .iter()
+        .filter(|column| column.primary_key_position > 0)
+        .collect();
+    let rowid_alias = match key_columns.as_slice() {
+        [only] if kind == TableKind::Table && !row.without_rowid => only
+            .declared_type
+            .eq_ignore_ascii_case("INTEGER")
+            .then(|| only.name.clone()),
+        _ => None,
+    };
+
     let mut ordinal = 0;
     for column_row in column_rows {
         // hidden = 1: a hidden column of a virtual table, left out of SELECT *.
@@ -284,9 +301,11 @@ fn build_table(row: TableRow, column_rows: Vec<ColumnRow>) -> Table {
         }
         ordinal += 1;
         let mut column = Column::new(column_row.name, ordinal, column_row.declared_type);
-        column.nullable = !column_row.not_null;
         column.default = column_row.default;
         column.primary_key = column_row.primary_key_position > 0;
+        let enforced_not_null = (row.without_rowid && column.primary_key)
+            || rowid_alias.as_deref() == Some(column.name.as_str());
+        column.nullable = !(column_row.not_null || enforced_not_null);
         if column_row.hidden == 2 || column_row.hidden == 3 {
             // TODO: a generated column whose expression the CREATE TABLE parser
             // misses is stored with an empty expression.
