@@ -15,7 +15,7 @@ const TYPES: [&str; 8] = [
 ];
 
 /// Builds one table with its columns.
-pub fn table(index: usize, columns_per_table: usize) -> Table {
+pub(crate) fn table(index: usize, columns_per_table: usize) -> Table {
     let mut table = Table::new(format!("table_{index:06}"), TableKind::Table);
     table.stable_id = Some(format!("{}", 16_384 + index));
     for ordinal in 1..=columns_per_table {
@@ -39,7 +39,7 @@ pub fn table(index: usize, columns_per_table: usize) -> Table {
 }
 
 /// Builds `tables` tables, numbered from `first`.
-pub fn tables(first: usize, tables: usize, columns_per_table: usize) -> Vec<Table> {
+pub(crate) fn tables(first: usize, tables: usize, columns_per_table: usize) -> Vec<Table> {
     (first..first + tables)
         .map(|index| table(index, columns_per_table))
         .collect()

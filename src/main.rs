@@ -120,7 +120,7 @@ pub(crate) async fn refresh(engine: &Engine, args: &RefreshArgs) -> anyhow::Resu
         max_drop_share: args.max_drop_share,
         allow_mass_drop: args.allow_mass_drop,
     };
-    let (sender, receiver) = watch::channel(RefreshProgress::default_queued());
+    let (sender, receiver) = watch::channel(RefreshProgress::not_started());
     let printer = tokio::spawn(print_progress(receiver));
     let result = engine.refresh(&args.name, options, Some(sender)).await;
     let _ = printer.await;

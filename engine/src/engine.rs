@@ -6,6 +6,7 @@ use crate::error::EngineError;
 use crate::refresh::{self, RefreshOptions, RefreshPhase, RefreshProgress};
 use crate::registry::DriverRegistry;
 use crate::store::{ConnectionRecord, JobRun, SnapshotRecord, Store};
+use crate::worker;
 use std::path::Path;
 use std::sync::Arc;
 use tokio::sync::watch;
@@ -18,7 +19,7 @@ pub struct RefreshReport {
     pub changes: Vec<Change>,
 }
 
-/// Longest connection name accepted.
+/// Maximum length of a connection name, in bytes.
 const MAX_CONNECTION_NAME_LENGTH: usize = 128;
 
 /// A metadata crawler engine over one snapshot store.
@@ -37,7 +38,7 @@ impl Engine {
         })
     }
 
-    /// The snapshot store, for reads the engine does not wrap.
+    /// Returns the snapshot store, for reads the engine does not wrap.
     pub fn store(&self) -> &Store {
         &self.store
     }
@@ -99,10 +100,8 @@ impl Engine {
         let connection = self.store.connection_by_name(name)?;
         let driver = self.registry.create(&connection.url)?;
 
-        let job_run = self
-            .store
-            .insert_job_run(connection.id, &connection.name, None)?;
-        self.store.start_job_run(job_run.id)?;
+        let job_run = self.queue_job_run(&connection)?;
+        self.store.start_job_run(job_run.id, worker::this_worker())?;
         tracing::info!(
             connection_id = connection.id,
             job_run_id = job_run.id,
@@ -111,7 +110,7 @@ impl Engine {
         );
 
         let progress =
-            progress.unwrap_or_else(|| watch::channel(RefreshProgress::default_queued()).0);
+            progress.unwrap_or_else(|| watch::channel(RefreshProgress::not_started()).0);
         let store = Arc::clone(&self.store);
         let crawl_connection = connection.clone();
         let crawl_progress = progress.clone();
@@ -170,6 +169,30 @@ impl Engine {
                 Err(error)
             }
         }
+    }
+
+    /// Queues a job run. A RUNNING run whose process on this host has exited
+    /// (killed, crashed) is marked FAILED first, so it cannot block the
+    /// connection forever.
+    fn queue_job_run(&self, connection: &ConnectionRecord) -> Result<JobRun, EngineError> {
+        let active = match self.store.insert_job_run(connection.id, &connection.name, None) {
+            Err(EngineError::RefreshInProgress { job_run_id, .. }) => job_run_id,
+            other => return other,
+        };
+
+        let worker = self.store.job_run_worker(active)?;
+        let Some(worker) = worker.filter(|worker| worker::is_dead_local_worker(worker)) else {
+            return self.store.insert_job_run(connection.id, &connection.name, None);
+        };
+        let message = format!("interrupted: the process running it ({worker}) exited");
+        tracing::warn!(
+            connection_id = connection.id,
+            job_run_id = active,
+            worker = %worker,
+            "job run left running by an exited process marked failed"
+        );
+        self.store.fail_job_run(active, &message)?;
+        self.store.insert_job_run(connection.id, &connection.name, None)
     }
 
     /// Returns a snapshot (the latest when `snapshot_id` is `None`) and the

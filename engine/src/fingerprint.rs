@@ -9,58 +9,69 @@
 //! without a store migration that recomputes it.
 
 use crate::catalog::{Column, Table};
-use xxhash_rust::xxh3::Xxh3;
+use xxhash_rust::xxh3::xxh3_64;
 
 /// Computes the fingerprint of a table and its columns (XXH3, 64 bits).
 pub fn table_fingerprint(table: &Table) -> u64 {
-    let mut hasher = FieldHasher::default();
+    // Fields are written to one buffer and hashed once: far cheaper than
+    // feeding the streaming hasher field by field. The buffer is reused per thread.
+    thread_local! {
+        static BUFFER: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    }
+    BUFFER.with(|buffer| {
+        let mut buffer = buffer.borrow_mut();
+        buffer.clear();
+        let mut fields = FieldWriter { bytes: &mut buffer };
+        write_table(&mut fields, table);
+        xxh3_64(fields.bytes)
+    })
+}
 
-    hasher.text(table.kind.as_str());
-    hasher.optional(table.stable_id.as_deref());
-    hasher.optional(table.comment.as_deref());
-    hasher.optional(table.definition.as_deref());
+fn write_table(fields: &mut FieldWriter<'_>, table: &Table) {
+    fields.text(table.kind.as_str());
+    fields.optional(table.stable_id.as_deref());
+    fields.optional(table.comment.as_deref());
+    fields.optional(table.definition.as_deref());
     match &table.partition_of {
         Some(partition_of) => {
-            hasher.flag(true);
-            hasher.text(&partition_of.parent);
-            hasher.optional(partition_of.parent_schema.as_deref());
-            hasher.optional(partition_of.bound.as_deref());
+            fields.flag(true);
+            fields.text(&partition_of.parent);
+            fields.optional(partition_of.parent_schema.as_deref());
+            fields.optional(partition_of.bound.as_deref());
         }
-        None => hasher.flag(false),
+        None => fields.flag(false),
     }
 
-    hasher.count(table.columns.len());
+    fields.count(table.columns.len());
     for column in &table.columns {
-        hash_column(&mut hasher, column);
+        write_column(fields, column);
     }
-    hasher.finish()
 }
 
-fn hash_column(hasher: &mut FieldHasher, column: &Column) {
-    hasher.text(&column.name);
-    hasher.count(column.ordinal as usize);
-    hasher.text(&column.normalized_type);
-    hasher.flag(column.nullable);
-    hasher.optional(column.default.as_deref());
-    hasher.optional(column.comment.as_deref());
-    hasher.optional(column.identity.as_deref());
-    hasher.optional(column.generated.as_deref());
-    hasher.flag(column.primary_key);
-    hasher.optional(column.field_path.as_deref());
-    hasher.optional(column.stable_id.as_deref());
+fn write_column(fields: &mut FieldWriter<'_>, column: &Column) {
+    fields.text(&column.name);
+    fields.count(column.ordinal as usize);
+    fields.text(&column.normalized_type);
+    fields.flag(column.nullable);
+    fields.optional(column.default.as_deref());
+    fields.optional(column.comment.as_deref());
+    fields.optional(column.identity.as_deref());
+    fields.optional(column.generated.as_deref());
+    fields.flag(column.primary_key);
+    fields.optional(column.field_path.as_deref());
+    fields.optional(column.stable_id.as_deref());
 }
 
-/// Feeds fields to XXH3 with a length or tag before each, so that no two
-/// different field sequences produce the same byte stream.
-#[derive(Default)]
-struct FieldHasher {
-    state: Xxh3,
+/// Writes fields with a length or tag before each, so that no two different
+/// field sequences produce the same bytes.
+struct FieldWriter<'a> {
+    bytes: &'a mut Vec<u8>,
 }
 
-impl FieldHasher {
+impl FieldWriter<'_> {
     fn text(&mut self, value: &str) {
-        self.state.update(&(value.len() as u64).to_le_bytes());
-        self.state.update(value.as_bytes());
+        self.count(value.len());
+        self.bytes.extend_from_slice(value.as_bytes());
     }
 
     fn optional(&mut self, value: Option<&str>) {
@@ -74,15 +85,11 @@ impl FieldHasher {
     }
 
     fn flag(&mut self, value: bool) {
-        self.state.update(&[u8::from(value)]);
+        self.bytes.push(u8::from(value));
     }
 
     fn count(&mut self, value: usize) {
-        self.state.update(&(value as u64).to_le_bytes());
-    }
-
-    fn finish(&self) -> u64 {
-        self.state.digest()
+        self.bytes.extend_from_slice(&(value as u64).to_le_bytes());
     }
 }
 

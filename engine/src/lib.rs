@@ -28,6 +28,7 @@ pub mod refresh;
 pub mod registry;
 pub mod store;
 pub mod types;
+mod worker;
 
 pub use catalog::{
     Catalog, Column, Database, DatabaseListing, Schema, SchemaListing, Table, TableKind,

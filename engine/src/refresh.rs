@@ -3,8 +3,8 @@
 //!
 //! Safety rules:
 //! - Drops are inferred only inside a scope read completely. A database or
-//!   schema that fails with a scope-local error keeps its previous rows and is
-//!   named in the snapshot's warnings; nothing in it is reported dropped.
+//!   schema that fails with a scope-local error keeps its previous rows, so
+//!   nothing in it is reported dropped. The snapshot's warnings name it.
 //! - A refresh that would drop more than `max_drop_share` of the known tables
 //!   fails before anything is written, unless `allow_mass_drop` is set.
 //! - Nothing is written before the commit, which is one transaction.
@@ -93,7 +93,7 @@ pub struct RefreshProgress {
 
 impl RefreshProgress {
     /// Progress of a refresh that has not started.
-    pub fn default_queued() -> RefreshProgress {
+    pub fn not_started() -> RefreshProgress {
         RefreshProgress {
             phase: RefreshPhase::Queued,
             databases_done: 0,
@@ -440,7 +440,7 @@ impl Crawl<'_> {
             database: database.to_string(),
             schema: schema.name.clone(),
         };
-        let diff = self
+        let mut diff = self
             .diff_schema(
                 path.clone(),
                 previous_tables,
@@ -458,6 +458,10 @@ impl Crawl<'_> {
             elapsed_secs = started.elapsed().as_secs_f64(),
             "schema compared"
         );
+
+        // Freeing the unchanged tables is left to the rayon pool, off this path.
+        let unchanged = std::mem::take(&mut diff.unchanged);
+        rayon::spawn(move || drop(unchanged));
 
         self.commit.changes.extend(diff.changes);
         if !diff.writes.is_empty() {

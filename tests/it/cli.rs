@@ -24,7 +24,7 @@ fn stdout(output: &Output) -> String {
     String::from_utf8(output.stdout.clone()).unwrap()
 }
 
-/// A store with connection `music` refreshed before and after the change script.
+/// Creates a store with connection `music` refreshed before and after the change script.
 fn refreshed_twice() -> Workspace {
     let workspace = Workspace::new();
     let url = workspace.sqlite_warehouse(MUSIC_SETUP);

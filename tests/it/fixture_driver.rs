@@ -113,7 +113,7 @@ impl DatabaseReader for FixtureReader {
     }
 }
 
-/// A schema listing without id or comment.
+/// Builds a schema listing without id or comment.
 pub(crate) fn schema(name: &str, content: SchemaContent) -> FixtureSchema {
     FixtureSchema {
         listing: SchemaListing {
@@ -125,7 +125,7 @@ pub(crate) fn schema(name: &str, content: SchemaContent) -> FixtureSchema {
     }
 }
 
-/// A database listing without id.
+/// Builds a database listing without id.
 pub(crate) fn database(name: &str, schemas: Vec<FixtureSchema>) -> FixtureDatabase {
     FixtureDatabase {
         listing: DatabaseListing {
@@ -136,7 +136,7 @@ pub(crate) fn database(name: &str, schemas: Vec<FixtureSchema>) -> FixtureDataba
     }
 }
 
-/// A table with `id integer NOT NULL` and `name text` columns.
+/// Builds a table with `id integer NOT NULL` and `name text` columns.
 pub(crate) fn table(name: &str) -> Table {
     let mut table = Table::new(name, TableKind::Table);
     let mut id = Column::new("id", 1, "integer");

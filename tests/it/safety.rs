@@ -19,7 +19,7 @@ struct Fixture {
 }
 
 impl Fixture {
-    /// A connection `wh` serving database `db` with schemas `a` (3 tables) and `b` (3 tables).
+    /// Creates a connection `wh` serving database `db` with schemas `a` (3 tables) and `b` (3 tables).
     fn new() -> Fixture {
         let workspace = Workspace::new();
         let catalog: FixtureCatalog = Arc::new(Mutex::new(vec![database(
@@ -442,4 +442,49 @@ async fn second_refresh_while_active_is_rejected() {
         )
     );
     assert_eq!(fixture.engine.history("wh").unwrap(), vec![]);
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .unwrap()
+        .trim()
+        .to_string()
+}
+
+#[tokio::test]
+async fn run_of_exited_process_is_closed() {
+    let fixture = Fixture::new();
+    let connection = fixture.engine.connection("wh").unwrap();
+    let store = fixture.engine.store();
+    let stale = store.insert_job_run(connection.id, "wh", None).unwrap();
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let pid = child.id();
+    child.wait().unwrap();
+    let worker = format!("{}:{pid}", host_name());
+    store.start_job_run(stale.id, &worker).unwrap();
+
+    fixture.refresh().await.unwrap();
+
+    let stale = store.job_run(stale.id).unwrap();
+    assert_eq!(stale.status, JobRunStatus::Failed);
+    assert_eq!(
+        stale.error,
+        Some(format!("interrupted: the process running it ({worker}) exited"))
+    );
+    assert_eq!(fixture.engine.history("wh").unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn run_of_live_process_blocks_refresh() {
+    let fixture = Fixture::new();
+    let connection = fixture.engine.connection("wh").unwrap();
+    let store = fixture.engine.store();
+    let active = store.insert_job_run(connection.id, "wh", None).unwrap();
+    let worker = format!("{}:{}", host_name(), std::process::id());
+    store.start_job_run(active.id, &worker).unwrap();
+
+    let error = fixture.refresh().await.unwrap_err();
+
+    assert!(matches!(error, EngineError::RefreshInProgress { job_run_id, .. } if job_run_id == active.id));
+    assert_eq!(store.job_run(active.id).unwrap().status, JobRunStatus::Running);
 }

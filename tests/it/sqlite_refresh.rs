@@ -5,7 +5,7 @@ use crate::support::{MUSIC_CHANGE, MUSIC_SETUP, Workspace, row_counts};
 use metacrawl_engine::{Catalog, ChangeKind, EngineError, RefreshOptions};
 use std::fmt::Write as _;
 
-/// One line per table and per column, every stored field spelled out.
+/// Describes a catalog in one line per table and per column, every stored field spelled out.
 fn describe(catalog: &Catalog) -> String {
     let mut text = String::new();
     for database in &catalog.databases {

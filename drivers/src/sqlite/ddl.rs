@@ -1,7 +1,7 @@
 //! Extraction of generation expressions from SQLite `CREATE TABLE` text.
 //!
-//! `pragma_table_xinfo` says which columns are generated but not by what
-//! expression; only the stored `CREATE TABLE` statement has it. This reads the
+//! `pragma_table_xinfo` marks the generated columns but does not return their
+//! expressions, which only the stored `CREATE TABLE` statement contains. This reads the
 //! statement with a small tokenizer that respects quoted identifiers, string
 //! literals, comments and nested parentheses.
 

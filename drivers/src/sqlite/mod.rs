@@ -1,7 +1,7 @@
 //! SQLite driver: `sqlite://PATH` (a relative path is relative to the working
 //! directory; `sqlite:///abs/path.db` for an absolute one).
 //!
-//! The file is opened read-only and never created. It holds one database,
+//! The file is opened read-only and never created. It contains one database,
 //! `main`, with one schema, `main`. Tables, views, WITHOUT ROWID, STRICT and
 //! virtual tables are read with two bulk queries (`pragma_table_list`, and
 //! `pragma_table_xinfo` joined to `sqlite_schema`), inside one read transaction

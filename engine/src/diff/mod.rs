@@ -90,6 +90,9 @@ pub enum TableWrite {
 pub struct SchemaDiff {
     pub changes: Vec<Change>,
     pub writes: Vec<TableWrite>,
+    /// Tables that needed no write, handed back so the caller chooses where
+    /// to free them: freeing a large schema's strings costs more than comparing it.
+    pub unchanged: Vec<FingerprintedTable>,
 }
 
 impl SchemaDiff {
@@ -210,13 +213,20 @@ pub fn diff_schema(
         });
     }
 
-    let pairs: Vec<(usize, FingerprintedTable, bool)> = table_match
-        .pairs()
-        .filter_map(|(previous_index, current_index, renamed)| {
-            let table = current[current_index].take()?;
-            Some((previous_index, table, renamed))
-        })
-        .collect();
+    let mut pairs: Vec<(usize, FingerprintedTable, bool)> = Vec::new();
+    for (previous_index, current_index, renamed) in table_match.pairs() {
+        let unchanged = !renamed
+            && !rewrite_all
+            && current[current_index]
+                .as_ref()
+                .is_some_and(|table| table.fingerprint == previous[previous_index].fingerprint);
+        if unchanged {
+            continue;
+        }
+        if let Some(table) = current[current_index].take() {
+            pairs.push((previous_index, table, renamed));
+        }
+    }
     let compared: Vec<(Vec<Change>, Option<TableWrite>)> = pairs
         .into_par_iter()
         .map(|(previous_index, table, renamed)| {
@@ -247,6 +257,8 @@ pub fn diff_schema(
             kind: dropped.table.kind,
         });
     }
+
+    diff.unchanged = current.into_iter().flatten().collect();
     diff
 }
 

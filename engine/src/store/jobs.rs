@@ -139,14 +139,16 @@ impl Store {
         self.job_run(id)
     }
 
-    /// Moves a QUEUED job run to RUNNING.
-    pub fn start_job_run(&self, job_run_id: i64) -> Result<(), EngineError> {
+    /// Moves a QUEUED job run to RUNNING in the process named by `worker` (`HOST:PID`).
+    pub fn start_job_run(&self, job_run_id: i64, worker: &str) -> Result<(), EngineError> {
         let updated = self
             .lock()
             .execute(
-                "UPDATE job_runs SET status = 'RUNNING', started_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                "UPDATE job_runs
+                 SET status = 'RUNNING', worker = ?2,
+                     started_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
                  WHERE id = ?1 AND status = 'QUEUED'",
-                [job_run_id],
+                params![job_run_id, worker],
             )
             .map_err(|error| self.error("starting a job run", error))?;
         if updated == 0 {
@@ -168,6 +170,17 @@ impl Store {
             )
             .map_err(|error| self.error("recording a failed job run", error))?;
         Ok(())
+    }
+
+    /// Returns the worker (`HOST:PID`) recorded for a job run, if any.
+    pub fn job_run_worker(&self, job_run_id: i64) -> Result<Option<String>, EngineError> {
+        self.lock()
+            .query_row("SELECT worker FROM job_runs WHERE id = ?1", [job_run_id], |row| {
+                row.get(0)
+            })
+            .optional()
+            .map_err(|error| self.error("reading a job run", error))
+            .map(Option::flatten)
     }
 
     /// Finds a job run by id.

@@ -25,7 +25,9 @@ CREATE TABLE job_runs (
     ended_at      TEXT,
     error         TEXT,
     summary       TEXT,
-    snapshot_id   INTEGER
+    snapshot_id   INTEGER,
+    -- HOST:PID of the process running it, to recognise runs whose process died.
+    worker        TEXT
 );
 
 -- At most one queued or running job run per connection, whoever inserts it.
