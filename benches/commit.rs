@@ -4,7 +4,7 @@
 //!
 //! Run: `cargo bench --bench commit`
 
-#[path = "catalog_gen.rs"]
+#[path = "support/catalog_gen.rs"]
 mod catalog_gen;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
@@ -24,8 +24,11 @@ const COLUMNS_PER_TABLE: usize = 20;
 fn schemas() -> Vec<(String, Vec<Table>)> {
     (0..SCHEMAS)
         .map(|schema| {
-            let tables =
-                catalog_gen::tables(schema * TABLES_PER_SCHEMA, TABLES_PER_SCHEMA, COLUMNS_PER_TABLE);
+            let tables = catalog_gen::tables(
+                schema * TABLES_PER_SCHEMA,
+                TABLES_PER_SCHEMA,
+                COLUMNS_PER_TABLE,
+            );
             (format!("schema_{schema:02}"), tables)
         })
         .collect()

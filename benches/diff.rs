@@ -5,7 +5,7 @@
 //!
 //! Run: `cargo bench --bench diff`
 
-#[path = "catalog_gen.rs"]
+#[path = "support/catalog_gen.rs"]
 mod catalog_gen;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};

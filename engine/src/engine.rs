@@ -101,7 +101,8 @@ impl Engine {
         let driver = self.registry.create(&connection.url)?;
 
         let job_run = self.queue_job_run(&connection)?;
-        self.store.start_job_run(job_run.id, worker::this_worker())?;
+        self.store
+            .start_job_run(job_run.id, worker::this_worker())?;
         tracing::info!(
             connection_id = connection.id,
             job_run_id = job_run.id,
@@ -109,8 +110,7 @@ impl Engine {
             "refresh started"
         );
 
-        let progress =
-            progress.unwrap_or_else(|| watch::channel(RefreshProgress::not_started()).0);
+        let progress = progress.unwrap_or_else(|| watch::channel(RefreshProgress::not_started()).0);
         let store = Arc::clone(&self.store);
         let crawl_connection = connection.clone();
         let crawl_progress = progress.clone();
@@ -175,14 +175,19 @@ impl Engine {
     /// (killed, crashed) is marked FAILED first, so it cannot block the
     /// connection forever.
     fn queue_job_run(&self, connection: &ConnectionRecord) -> Result<JobRun, EngineError> {
-        let active = match self.store.insert_job_run(connection.id, &connection.name, None) {
+        let active = match self
+            .store
+            .insert_job_run(connection.id, &connection.name, None)
+        {
             Err(EngineError::RefreshInProgress { job_run_id, .. }) => job_run_id,
             other => return other,
         };
 
         let worker = self.store.job_run_worker(active)?;
         let Some(worker) = worker.filter(|worker| worker::is_dead_local_worker(worker)) else {
-            return self.store.insert_job_run(connection.id, &connection.name, None);
+            return self
+                .store
+                .insert_job_run(connection.id, &connection.name, None);
         };
         let message = format!("interrupted: the process running it ({worker}) exited");
         tracing::warn!(
@@ -192,7 +197,8 @@ impl Engine {
             "job run left running by an exited process marked failed"
         );
         self.store.fail_job_run(active, &message)?;
-        self.store.insert_job_run(connection.id, &connection.name, None)
+        self.store
+            .insert_job_run(connection.id, &connection.name, None)
     }
 
     /// Returns a snapshot (the latest when `snapshot_id` is `None`) and the

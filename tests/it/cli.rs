@@ -28,7 +28,10 @@ fn stdout(output: &Output) -> String {
 fn refreshed_twice() -> Workspace {
     let workspace = Workspace::new();
     let url = workspace.sqlite_warehouse(MUSIC_SETUP);
-    stdout(&metacrawl(&workspace, &["connection", "add", "music", "--url", &url]));
+    stdout(&metacrawl(
+        &workspace,
+        &["connection", "add", "music", "--url", &url],
+    ));
     stdout(&metacrawl(&workspace, &["refresh", "music", "--wait"]));
     workspace.change_warehouse(MUSIC_CHANGE);
     stdout(&metacrawl(&workspace, &["refresh", "music", "--wait"]));
@@ -50,8 +53,14 @@ fn connection_add_prints_id() {
 #[test]
 fn connection_list_redacts_secrets() {
     let workspace = Workspace::new();
-    let url = format!("{}?password=hunter2", workspace.sqlite_warehouse(MUSIC_SETUP));
-    stdout(&metacrawl(&workspace, &["connection", "add", "music", "--url", &url]));
+    let url = format!(
+        "{}?password=hunter2",
+        workspace.sqlite_warehouse(MUSIC_SETUP)
+    );
+    stdout(&metacrawl(
+        &workspace,
+        &["connection", "add", "music", "--url", &url],
+    ));
 
     let listed = stdout(&metacrawl(&workspace, &["connection", "list", "--json"]));
 
@@ -65,7 +74,10 @@ fn connection_list_redacts_secrets() {
 fn changes_json_lists_exact_changes() {
     let workspace = refreshed_twice();
 
-    let output = stdout(&metacrawl(&workspace, &["changes", "music", "--since", "1", "--json"]));
+    let output = stdout(&metacrawl(
+        &workspace,
+        &["changes", "music", "--since", "1", "--json"],
+    ));
 
     let changes: Vec<Value> = serde_json::from_str(&output).unwrap();
     assert_eq!(changes.len(), 10);
@@ -103,7 +115,10 @@ fn changes_json_lists_exact_changes() {
 fn catalog_at_first_snapshot_shows_old_state() {
     let workspace = refreshed_twice();
 
-    let output = stdout(&metacrawl(&workspace, &["catalog", "music", "--snapshot", "1", "--json"]));
+    let output = stdout(&metacrawl(
+        &workspace,
+        &["catalog", "music", "--snapshot", "1", "--json"],
+    ));
 
     let catalog: Value = serde_json::from_str(&output).unwrap();
     assert_eq!(catalog["snapshot"], json!(1));
@@ -159,7 +174,9 @@ fn latest_catalog_shows_new_state() {
 
     let catalog: Value = serde_json::from_str(&output).unwrap();
     assert_eq!(catalog["snapshot"], json!(2));
-    let tables = catalog["databases"][0]["schemas"][0]["tables"].as_array().unwrap();
+    let tables = catalog["databases"][0]["schemas"][0]["tables"]
+        .as_array()
+        .unwrap();
     assert_eq!(tables.len(), 14);
     assert!(tables.iter().any(|table| table["name"] == "media_formats"));
     assert!(!tables.iter().any(|table| table["name"] == "media_types"));
@@ -209,7 +226,10 @@ fn catalog_of_unknown_snapshot_fails() {
 fn invalid_drop_share_is_rejected() {
     let workspace = Workspace::new();
     let url = workspace.sqlite_warehouse(MUSIC_SETUP);
-    stdout(&metacrawl(&workspace, &["connection", "add", "music", "--url", &url]));
+    stdout(&metacrawl(
+        &workspace,
+        &["connection", "add", "music", "--url", &url],
+    ));
 
     let output = metacrawl(&workspace, &["refresh", "music", "--max-drop-share", "50"]);
 
@@ -232,7 +252,16 @@ fn demo_reports_changes() {
         .unwrap();
 
     let text = stdout(&output);
-    assert!(text.starts_with("first refresh: snapshot 1 with 13 tables and 55 columns\n"), "{text}");
-    assert!(text.contains("second refresh: snapshot 2 with 10 changes, 5 breaking\n"), "{text}");
-    assert!(text.contains("column_type_changed  main.main.genres.name"), "{text}");
+    assert!(
+        text.starts_with("first refresh: snapshot 1 with 13 tables and 55 columns\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("second refresh: snapshot 2 with 10 changes, 5 breaking\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("column_type_changed  main.main.genres.name"),
+        "{text}"
+    );
 }

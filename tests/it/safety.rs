@@ -353,6 +353,15 @@ async fn renamed_schema_keeps_its_tables() {
     assert_eq!(names, vec![("a", 3), ("billing", 3)]);
 }
 
+/// (kind, column, before, after, breaking)
+type AttributeChange = (
+    ChangeKind,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    bool,
+);
+
 #[tokio::test]
 async fn column_attribute_changes_are_classified() {
     let fixture = Fixture::new();
@@ -375,13 +384,7 @@ async fn column_attribute_changes_are_classified() {
     fixture.set_schema("a", SchemaContent::Tables(vec![after]));
     let changes = fixture.refresh().await.unwrap();
 
-    let summary: Vec<(
-        ChangeKind,
-        Option<String>,
-        Option<String>,
-        Option<String>,
-        bool,
-    )> = changes
+    let summary: Vec<AttributeChange> = changes
         .into_iter()
         .map(|change| {
             (
@@ -469,7 +472,9 @@ async fn run_of_exited_process_is_closed() {
     assert_eq!(stale.status, JobRunStatus::Failed);
     assert_eq!(
         stale.error,
-        Some(format!("interrupted: the process running it ({worker}) exited"))
+        Some(format!(
+            "interrupted: the process running it ({worker}) exited"
+        ))
     );
     assert_eq!(fixture.engine.history("wh").unwrap().len(), 1);
 }
@@ -485,6 +490,11 @@ async fn run_of_live_process_blocks_refresh() {
 
     let error = fixture.refresh().await.unwrap_err();
 
-    assert!(matches!(error, EngineError::RefreshInProgress { job_run_id, .. } if job_run_id == active.id));
-    assert_eq!(store.job_run(active.id).unwrap().status, JobRunStatus::Running);
+    assert!(
+        matches!(error, EngineError::RefreshInProgress { job_run_id, .. } if job_run_id == active.id)
+    );
+    assert_eq!(
+        store.job_run(active.id).unwrap().status,
+        JobRunStatus::Running
+    );
 }

@@ -175,9 +175,11 @@ impl Store {
     /// Returns the worker (`HOST:PID`) recorded for a job run, if any.
     pub fn job_run_worker(&self, job_run_id: i64) -> Result<Option<String>, EngineError> {
         self.lock()
-            .query_row("SELECT worker FROM job_runs WHERE id = ?1", [job_run_id], |row| {
-                row.get(0)
-            })
+            .query_row(
+                "SELECT worker FROM job_runs WHERE id = ?1",
+                [job_run_id],
+                |row| row.get(0),
+            )
             .optional()
             .map_err(|error| self.error("reading a job run", error))
             .map(Option::flatten)
