@@ -178,47 +178,57 @@ fn close_row(
     Ok(())
 }
 
+/// Applies row writes to `catalog_databases` or `catalog_schemas`: closes the
+/// replaced and closed rows, and inserts each new row with `insert`.
+fn write_scopes<R>(
+    transaction: &Transaction<'_>,
+    table: &str,
+    writes: &[ScopeWrite<R>],
+    snapshot_id: i64,
+    mut insert: impl FnMut(&R) -> rusqlite::Result<()>,
+) -> rusqlite::Result<()> {
+    for write in writes {
+        match write {
+            ScopeWrite::Insert(row) => insert(row)?,
+            ScopeWrite::Replace {
+                previous_row_id,
+                row,
+            } => {
+                close_row(transaction, table, *previous_row_id, snapshot_id)?;
+                insert(row)?;
+            }
+            ScopeWrite::Close { previous_row_id } => {
+                close_row(transaction, table, *previous_row_id, snapshot_id)?;
+            }
+        }
+    }
+    Ok(())
+}
+
 fn write_databases(
     transaction: &Transaction<'_>,
     commit: &SnapshotCommit,
     snapshot_id: i64,
 ) -> rusqlite::Result<()> {
     let mut insert = transaction.prepare_cached(
-        "INSERT INTO catalog_databases (connection_id, name, stable_id, valid_from) VALUES (?1, ?2, ?3, ?4)",
+        "INSERT INTO catalog_databases (connection_id, name, stable_id, valid_from)
+         VALUES (?1, ?2, ?3, ?4)",
     )?;
-    for write in &commit.databases {
-        let row = match write {
-            ScopeWrite::Insert(row) => row,
-            ScopeWrite::Replace {
-                previous_row_id,
-                row,
-            } => {
-                close_row(
-                    transaction,
-                    "catalog_databases",
-                    *previous_row_id,
-                    snapshot_id,
-                )?;
-                row
-            }
-            ScopeWrite::Close { previous_row_id } => {
-                close_row(
-                    transaction,
-                    "catalog_databases",
-                    *previous_row_id,
-                    snapshot_id,
-                )?;
-                continue;
-            }
-        };
-        insert.execute(params![
-            commit.connection_id,
-            row.name,
-            row.stable_id,
-            snapshot_id
-        ])?;
-    }
-    Ok(())
+    write_scopes(
+        transaction,
+        "catalog_databases",
+        &commit.databases,
+        snapshot_id,
+        |row| {
+            insert.execute(params![
+                commit.connection_id,
+                row.name,
+                row.stable_id,
+                snapshot_id
+            ])?;
+            Ok(())
+        },
+    )
 }
 
 fn write_schemas(
@@ -230,41 +240,23 @@ fn write_schemas(
         "INSERT INTO catalog_schemas (connection_id, database, name, stable_id, comment, valid_from)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
     )?;
-    for write in &commit.schemas {
-        let row = match write {
-            ScopeWrite::Insert(row) => row,
-            ScopeWrite::Replace {
-                previous_row_id,
-                row,
-            } => {
-                close_row(
-                    transaction,
-                    "catalog_schemas",
-                    *previous_row_id,
-                    snapshot_id,
-                )?;
-                row
-            }
-            ScopeWrite::Close { previous_row_id } => {
-                close_row(
-                    transaction,
-                    "catalog_schemas",
-                    *previous_row_id,
-                    snapshot_id,
-                )?;
-                continue;
-            }
-        };
-        insert.execute(params![
-            commit.connection_id,
-            row.database,
-            row.name,
-            row.stable_id,
-            row.comment,
-            snapshot_id
-        ])?;
-    }
-    Ok(())
+    write_scopes(
+        transaction,
+        "catalog_schemas",
+        &commit.schemas,
+        snapshot_id,
+        |row| {
+            insert.execute(params![
+                commit.connection_id,
+                row.database,
+                row.name,
+                row.stable_id,
+                row.comment,
+                snapshot_id
+            ])?;
+            Ok(())
+        },
+    )
 }
 
 fn write_tables(
