@@ -13,7 +13,7 @@ use metacrawl_engine::diff::{SchemaPath, TableWrite};
 use metacrawl_engine::driver::{DatabaseReader, Driver, DriverError, DriverFactory};
 use metacrawl_engine::fingerprint::table_fingerprint;
 use metacrawl_engine::store::{SnapshotCommit, Store};
-use metacrawl_engine::{DriverRegistry, Engine, RefreshOptions, Table, async_trait};
+use metacrawl_engine::{DriverRegistry, Engine, RefreshOptions, SchemaRead, Table, async_trait};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -108,13 +108,13 @@ impl DatabaseReader for StaticCatalog {
             .collect())
     }
 
-    async fn read_schema(&mut self, schema: &SchemaListing) -> Result<Vec<Table>, DriverError> {
+    async fn read_schema(&mut self, schema: &SchemaListing) -> Result<SchemaRead, DriverError> {
         let (_, tables) = self
             .schemas
             .iter()
             .find(|(name, _)| *name == schema.name)
             .expect("listed schema");
-        Ok(tables.clone())
+        Ok(tables.clone().into())
     }
 }
 

@@ -82,7 +82,7 @@ pub(crate) struct RefreshArgs {
 
     /// Largest share of the known tables one refresh may drop (0.0 to 1.0);
     /// above it nothing is committed.
-    #[arg(long, default_value_t = metacrawl_engine::refresh::DEFAULT_MAX_DROP_SHARE)]
+    #[arg(long, default_value_t = metacrawl_engine::refresh::DEFAULT_MAX_DROP_SHARE, value_parser = parse_share)]
     pub(crate) max_drop_share: f64,
 
     /// Commit even when the refresh drops more tables than --max-drop-share allows.
@@ -111,7 +111,7 @@ pub(crate) struct CatalogArgs {
 pub(crate) struct ChangesArgs {
     pub(crate) name: String,
 
-    /// Only changes committed after this snapshot id.
+    /// Only changes committed after this snapshot id (0 for all).
     #[arg(long)]
     pub(crate) since: Option<i64>,
 
@@ -135,4 +135,17 @@ pub(crate) struct DemoArgs {
     /// earlier demo files first. The global --store option is not used.
     #[arg(long, default_value = "metacrawl-demo")]
     pub(crate) dir: PathBuf,
+}
+
+/// Parses a share between 0.0 and 1.0.
+fn parse_share(text: &str) -> Result<f64, String> {
+    let share: f64 = text
+        .parse()
+        .map_err(|_| format!("'{text}' is not a number; use a share such as 0.5"))?;
+    if !(0.0..=1.0).contains(&share) {
+        return Err(format!(
+            "{text} is not a share between 0.0 and 1.0 (0.5 means half of the known tables)"
+        ));
+    }
+    Ok(share)
 }

@@ -59,7 +59,8 @@ pub(crate) async fn run(dir: &Path) -> anyhow::Result<()> {
     print!("{}", output::changes_text(&changes));
 
     println!(
-        "\nexplore further:\n  metacrawl --store {store} catalog {CONNECTION} --snapshot {first}\n  \
+        "\nexplore further (from a clone, run `cargo run --` in place of `metacrawl`):\n  \
+         metacrawl --store {store} catalog {CONNECTION} --snapshot {first}\n  \
          metacrawl --store {store} changes {CONNECTION} --json",
         store = store.display(),
         first = first.snapshot.id,

@@ -47,6 +47,7 @@ fn init_logging(filter: &str) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
     Ok(())
 }
@@ -54,6 +55,19 @@ fn init_logging(filter: &str) -> anyhow::Result<()> {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     if let Command::Demo(args) = &cli.command {
         return demo::run(&args.dir).await;
+    }
+    // Only `connection add` creates a store: a mistyped --store elsewhere
+    // must not quietly create an empty one.
+    let creates_store = matches!(
+        cli.command,
+        Command::Connection(ConnectionCommand::Add { .. })
+    );
+    if !creates_store && !cli.store.exists() {
+        anyhow::bail!(
+            "store '{}' not found; pass --store (or set METACRAWL_STORE) to an existing store, \
+             or create one with `metacrawl connection add`",
+            cli.store.display()
+        );
     }
     let engine = Engine::open(&cli.store, drivers::builtin_registry())?;
 
@@ -165,13 +179,15 @@ async fn print_progress(mut receiver: watch::Receiver<RefreshProgress>) {
         let line = match progress.phase {
             RefreshPhase::Queued => continue,
             RefreshPhase::ListingDatabases => "listing databases".to_string(),
-            RefreshPhase::ReadingSchemas => format!(
-                "reading {}: {}/{} schemas, {} tables",
-                progress.current_scope.as_deref().unwrap_or("catalog"),
-                progress.schemas_done,
-                progress.schemas_total,
-                progress.tables_read
-            ),
+            RefreshPhase::ReadingSchemas => match &progress.current_scope {
+                Some(scope) => format!(
+                    "reading schema {} of {} ({scope}), {} tables read so far",
+                    (progress.schemas_done + 1).min(progress.schemas_total),
+                    progress.schemas_total,
+                    progress.tables_read
+                ),
+                None => continue,
+            },
             RefreshPhase::Committing => format!(
                 "committing: {} schemas, {} tables read",
                 progress.schemas_done, progress.tables_read

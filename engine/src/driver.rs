@@ -89,6 +89,32 @@ impl DriverError {
     }
 }
 
+/// Tables read from one schema.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SchemaRead {
+    pub tables: Vec<Table>,
+    /// Tables that exist but could not be read (a view over a dropped table,
+    /// a table dropped while the crawl ran). Their previous state is kept and
+    /// the snapshot's warnings name them; an unreadable new table is not added.
+    pub unreadable_tables: Vec<UnreadableTable>,
+}
+
+impl From<Vec<Table>> for SchemaRead {
+    fn from(tables: Vec<Table>) -> SchemaRead {
+        SchemaRead {
+            tables,
+            unreadable_tables: Vec::new(),
+        }
+    }
+}
+
+/// A table a driver listed but could not read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UnreadableTable {
+    pub name: String,
+    pub error: DriverError,
+}
+
 /// A connection to one warehouse, able to read its catalog.
 #[async_trait]
 pub trait Driver: Send + Sync + fmt::Debug {
@@ -112,8 +138,9 @@ pub trait DatabaseReader: Send {
     async fn list_schemas(&mut self) -> Result<Vec<SchemaListing>, DriverError>;
 
     /// Reads every table of one schema listed by [`DatabaseReader::list_schemas`],
-    /// with columns in ordinal order.
-    async fn read_schema(&mut self, schema: &SchemaListing) -> Result<Vec<Table>, DriverError>;
+    /// with columns in ordinal order. A table that cannot be read goes to
+    /// [`SchemaRead::unreadable_tables`], never into `tables` with fewer columns.
+    async fn read_schema(&mut self, schema: &SchemaListing) -> Result<SchemaRead, DriverError>;
 }
 
 /// Creates drivers for the URL schemes it claims (`sqlite`, `postgres`, ...).
@@ -127,4 +154,10 @@ pub trait DriverFactory: Send + Sync + fmt::Debug {
     /// Checks the URL and creates a driver for it. Fails with
     /// [`DriverErrorKind::InvalidConfig`] on a URL this driver cannot use.
     fn create(&self, url: &str) -> Result<Arc<dyn Driver>, DriverError>;
+
+    /// Returns the form of `url` to store with a new connection, so that it
+    /// means the same later and elsewhere (an absolute file path, for example).
+    fn canonical_url(&self, url: &str) -> Result<String, DriverError> {
+        Ok(url.to_string())
+    }
 }

@@ -2,6 +2,7 @@
 
 use crate::catalog::Catalog;
 use crate::change::Change;
+use crate::driver::{DriverError, DriverErrorKind};
 use crate::error::EngineError;
 use crate::refresh::{self, RefreshOptions, RefreshPhase, RefreshProgress};
 use crate::registry::DriverRegistry;
@@ -53,11 +54,12 @@ impl Engine {
     ) -> Result<ConnectionRecord, EngineError> {
         validate_connection_name(name)?;
         let driver_name = self.registry.driver_name(url)?;
-        self.registry.create(url)?;
+        let url = self.registry.canonical_url(url)?;
+        self.registry.create(&url)?;
 
         let record = self
             .store
-            .insert_connection(name, url, driver_name, description)?;
+            .insert_connection(name, &url, driver_name, description)?;
         tracing::info!(
             connection_id = record.id,
             connection = %record.name,
@@ -98,7 +100,18 @@ impl Engine {
     ) -> Result<RefreshReport, EngineError> {
         options.validate()?;
         let connection = self.store.connection_by_name(name)?;
-        let driver = self.registry.create(&connection.url)?;
+        // A URL that was valid when added can stop working (a deleted file):
+        // that is a failed refresh of this connection, not an invalid request.
+        let driver = self
+            .registry
+            .create(&connection.url)
+            .map_err(|error| match error {
+                EngineError::InvalidUrl { reason, .. } => EngineError::Driver {
+                    connection: connection.name.clone(),
+                    error: DriverError::new(DriverErrorKind::InvalidConfig, reason),
+                },
+                other => other,
+            })?;
 
         let job_run = self.queue_job_run(&connection)?;
         self.store
@@ -153,7 +166,8 @@ impl Engine {
                 Ok(report)
             }
             Err(error) => {
-                tracing::warn!(
+                // INFO, not WARN: the error goes back to the caller, who reports it.
+                tracing::info!(
                     connection_id = connection.id,
                     job_run_id = job_run.id,
                     error = %error,
@@ -224,7 +238,8 @@ impl Engine {
         since: Option<i64>,
     ) -> Result<Vec<(i64, Change)>, EngineError> {
         let connection = self.store.connection_by_name(name)?;
-        if let Some(since) = since {
+        // 0 means "from the first snapshot"; any other id must exist.
+        if let Some(since) = since.filter(|since| *since != 0) {
             self.snapshot(&connection, Some(since))?;
         }
         self.store

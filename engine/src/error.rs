@@ -61,11 +61,10 @@ pub enum EngineError {
         limit_percent: f64,
     },
 
-    #[error("refresh of connection '{connection}' failed: {source}")]
+    #[error("refresh of connection '{connection}' failed: {error}")]
     Driver {
         connection: String,
-        #[source]
-        source: DriverError,
+        error: DriverError,
     },
 
     #[error(

@@ -34,7 +34,10 @@ pub use catalog::{
     Catalog, Column, Database, DatabaseListing, Schema, SchemaListing, Table, TableKind,
 };
 pub use change::{Change, ChangeKind};
-pub use driver::{DatabaseReader, Driver, DriverError, DriverErrorKind, DriverFactory};
+pub use driver::{
+    DatabaseReader, Driver, DriverError, DriverErrorKind, DriverFactory, SchemaRead,
+    UnreadableTable,
+};
 pub use engine::{Engine, RefreshReport};
 pub use error::{EngineError, ErrorCode};
 pub use refresh::{RefreshOptions, RefreshPhase, RefreshProgress};

@@ -10,12 +10,12 @@
 //! - Nothing is written before the commit, which is one transaction.
 
 use crate::catalog::{DatabaseListing, SchemaListing};
-use crate::change::{Change, ChangeKind, ObjectPath};
+use crate::change::{ChangeKind, ObjectPath};
 use crate::compute::{run_blocking, run_on_rayon};
 use crate::diff::{
     self, NamedObject, PreviousTable, SchemaDiff, SchemaPath, TableWrite, match_named,
 };
-use crate::driver::{DatabaseReader, Driver, DriverError};
+use crate::driver::{DatabaseReader, Driver, DriverError, SchemaRead};
 use crate::error::EngineError;
 use crate::store::{
     ConnectionRecord, ScopeWrite, SnapshotCommit, Store, StoredDatabase, StoredSchema,
@@ -261,7 +261,7 @@ impl Crawl<'_> {
     fn driver_error(&self, error: DriverError) -> EngineError {
         EngineError::Driver {
             connection: self.connection.name.clone(),
-            source: error,
+            error,
         }
     }
 
@@ -404,8 +404,8 @@ impl Crawl<'_> {
             progress.current_scope = Some(format!("{database}.{}", schema.name))
         });
 
-        let tables = match reader.read_schema(schema).await {
-            Ok(tables) => tables,
+        let read = match reader.read_schema(schema).await {
+            Ok(read) => read,
             Err(error) => {
                 self.keep_unreadable(&scope, error)?;
                 if let Some(previous) = previous {
@@ -419,7 +419,15 @@ impl Crawl<'_> {
                 return Ok(());
             }
         };
+        let SchemaRead {
+            tables,
+            unreadable_tables,
+        } = read;
         let tables_read = tables.len();
+        for unreadable in &unreadable_tables {
+            let scope = format!("table '{database}.{}.{}'", schema.name, unreadable.name);
+            self.keep_unreadable(&scope, unreadable.error.clone())?;
+        }
 
         let renamed = previous.is_some_and(|previous| previous.name != schema.name);
         self.record_schema(database, previous, schema);
@@ -435,6 +443,13 @@ impl Crawl<'_> {
             }
             None => Vec::new(),
         };
+        // Unreadable tables keep their stored rows: they take no part in the comparison.
+        let (kept_tables, previous_tables): (Vec<PreviousTable>, Vec<PreviousTable>) =
+            previous_tables.into_iter().partition(|previous| {
+                unreadable_tables
+                    .iter()
+                    .any(|unreadable| unreadable.name == previous.table.name)
+            });
 
         let path = SchemaPath {
             database: database.to_string(),
@@ -458,6 +473,10 @@ impl Crawl<'_> {
             elapsed_secs = started.elapsed().as_secs_f64(),
             "schema compared"
         );
+
+        if database_renamed || renamed {
+            diff.writes.extend(kept_tables.into_iter().map(carry_over));
+        }
 
         // Freeing the unchanged tables is left to the rayon pool, off this path.
         let unchanged = std::mem::take(&mut diff.unchanged);
@@ -570,16 +589,7 @@ impl Crawl<'_> {
         });
 
         let tables = self.previous_tables(previous).await?;
-        let writes = tables
-            .into_iter()
-            .map(|previous_table| TableWrite::Replace {
-                key: previous_table.key,
-                previous_row_id: previous_table.row_id,
-                table: previous_table.table,
-                fingerprint: previous_table.fingerprint,
-                columns: diff::ColumnWrites::default(),
-            })
-            .collect();
+        let writes = tables.into_iter().map(carry_over).collect();
         let path = SchemaPath {
             database: database.to_string(),
             schema: new_name.to_string(),
@@ -702,7 +712,13 @@ impl Crawl<'_> {
     }
 }
 
-/// Counts the changes that may break consumers.
-pub fn breaking_count(changes: &[Change]) -> usize {
-    changes.iter().filter(|change| change.breaking).count()
+/// Rewrites a stored table unchanged, under the new names of its schema.
+fn carry_over(previous: PreviousTable) -> TableWrite {
+    TableWrite::Replace {
+        key: previous.key,
+        previous_row_id: previous.row_id,
+        table: previous.table,
+        fingerprint: previous.fingerprint,
+        columns: diff::ColumnWrites::default(),
+    }
 }

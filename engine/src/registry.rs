@@ -54,6 +54,16 @@ impl DriverRegistry {
         Ok(self.factory(url)?.name())
     }
 
+    /// Returns the form of `url` its driver stores with a new connection.
+    pub fn canonical_url(&self, url: &str) -> Result<String, EngineError> {
+        self.factory(url)?
+            .canonical_url(url)
+            .map_err(|error| EngineError::InvalidUrl {
+                url: redact_url(url),
+                reason: error.message,
+            })
+    }
+
     /// Creates the driver for `url`, chosen by its scheme.
     pub fn create(&self, url: &str) -> Result<Arc<dyn Driver>, EngineError> {
         let factory = self.factory(url)?;
@@ -64,7 +74,7 @@ impl DriverRegistry {
             },
             _ => EngineError::Driver {
                 connection: redact_url(url),
-                source: error,
+                error,
             },
         })
     }

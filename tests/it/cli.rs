@@ -199,6 +199,11 @@ fn history_lists_snapshots() {
 #[test]
 fn refresh_of_unknown_connection_fails() {
     let workspace = Workspace::new();
+    let url = workspace.sqlite_warehouse(MUSIC_SETUP);
+    stdout(&metacrawl(
+        &workspace,
+        &["connection", "add", "music", "--url", &url],
+    ));
 
     let output = metacrawl(&workspace, &["refresh", "orders-pg"]);
 
@@ -233,10 +238,95 @@ fn invalid_drop_share_is_rejected() {
 
     let output = metacrawl(&workspace, &["refresh", "music", "--max-drop-share", "50"]);
 
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with(
+            "error: invalid value '50' for '--max-drop-share <MAX_DROP_SHARE>': 50 is not a share \
+             between 0.0 and 1.0 (0.5 means half of the known tables)\n"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn missing_store_is_not_created() {
+    let workspace = Workspace::new();
+
+    let output = metacrawl(&workspace, &["history", "music"]);
+
     assert_eq!(output.status.code(), Some(1));
     assert_eq!(
         String::from_utf8_lossy(&output.stderr),
-        "error: invalid option max_drop_share: 50 is not a share between 0.0 and 1.0 (0.5 means half of the known tables)\n"
+        format!(
+            "error: store '{}' not found; pass --store (or set METACRAWL_STORE) to an existing \
+             store, or create one with `metacrawl connection add`\n",
+            workspace.store_path().display()
+        )
+    );
+    assert!(!workspace.store_path().exists());
+}
+
+#[test]
+fn changes_since_zero_lists_all() {
+    let workspace = refreshed_twice();
+
+    let all = stdout(&metacrawl(&workspace, &["changes", "music", "--json"]));
+    let since_zero = stdout(&metacrawl(
+        &workspace,
+        &["changes", "music", "--since", "0", "--json"],
+    ));
+
+    assert_eq!(since_zero, all);
+    let changes: Vec<Value> = serde_json::from_str(&all).unwrap();
+    // The first snapshot adds the database, the schema and 13 tables.
+    assert_eq!(changes.len(), 15 + 10);
+}
+
+#[test]
+fn relative_sqlite_path_is_stored_absolute() {
+    let workspace = Workspace::new();
+    workspace.sqlite_warehouse(MUSIC_SETUP);
+
+    let added = std::process::Command::new(env!("CARGO_BIN_EXE_metacrawl"))
+        .current_dir(workspace.dir.path())
+        .args(["--store", "metacrawl.db", "connection", "add", "music"])
+        .args(["--url", "sqlite://warehouse.db"])
+        .output()
+        .unwrap();
+    stdout(&added);
+    let listed = stdout(&metacrawl(&workspace, &["connection", "list", "--json"]));
+
+    let listed: Value = serde_json::from_str(&listed).unwrap();
+    let absolute = workspace.path("warehouse.db").canonicalize().unwrap();
+    assert_eq!(
+        listed[0]["url"],
+        json!(format!("sqlite://{}", absolute.display()))
+    );
+    stdout(&metacrawl(&workspace, &["refresh", "music"]));
+}
+
+#[test]
+fn refresh_of_deleted_warehouse_fails() {
+    let workspace = Workspace::new();
+    let url = workspace.sqlite_warehouse(MUSIC_SETUP);
+    stdout(&metacrawl(
+        &workspace,
+        &["connection", "add", "music", "--url", &url],
+    ));
+    let path = workspace.path("warehouse.db").canonicalize().unwrap();
+    std::fs::remove_file(&path).unwrap();
+
+    let output = metacrawl(&workspace, &["refresh", "music"]);
+
+    assert_eq!(output.status.code(), Some(1));
+    assert_eq!(
+        String::from_utf8_lossy(&output.stderr),
+        format!(
+            "error: refresh of connection 'music' failed: SQLite file '{}' not found; check the \
+             path in the connection URL\n",
+            path.display()
+        )
     );
 }
 

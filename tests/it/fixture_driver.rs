@@ -4,7 +4,7 @@
 
 use metacrawl_engine::catalog::{DatabaseListing, SchemaListing, Table};
 use metacrawl_engine::driver::{DatabaseReader, Driver, DriverError, DriverFactory};
-use metacrawl_engine::{Column, DriverErrorKind, TableKind, async_trait};
+use metacrawl_engine::{Column, DriverErrorKind, SchemaRead, TableKind, async_trait};
 use std::sync::{Arc, Mutex};
 
 /// What one schema returns when read.
@@ -96,7 +96,7 @@ impl DatabaseReader for FixtureReader {
             .collect())
     }
 
-    async fn read_schema(&mut self, schema: &SchemaListing) -> Result<Vec<Table>, DriverError> {
+    async fn read_schema(&mut self, schema: &SchemaListing) -> Result<SchemaRead, DriverError> {
         let found = self
             .database
             .schemas
@@ -104,7 +104,7 @@ impl DatabaseReader for FixtureReader {
             .find(|candidate| candidate.listing.name == schema.name)
             .expect("schema listed by this reader");
         match &found.content {
-            SchemaContent::Tables(tables) => Ok(tables.clone()),
+            SchemaContent::Tables(tables) => Ok(tables.clone().into()),
             SchemaContent::Fails(error) => Err(error.clone()),
             SchemaContent::Panics => {
                 panic!("fixture driver panics while reading '{}'", schema.name)

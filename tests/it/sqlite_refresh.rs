@@ -414,3 +414,55 @@ fn unknown_scheme_lists_supported_ones() {
         "no driver for URL scheme 'mysql'; supported schemes: sqlite"
     );
 }
+
+#[tokio::test]
+async fn broken_view_keeps_its_previous_state() {
+    let workspace = Workspace::new();
+    let url = workspace.sqlite_warehouse(
+        "CREATE TABLE genres (genre_id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+         CREATE TABLE artists (artist_id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+         CREATE VIEW genre_names AS SELECT name FROM genres;",
+    );
+    let engine = workspace.engine(|_| {});
+    engine.add_connection("music", &url, None).unwrap();
+    engine
+        .refresh("music", RefreshOptions::default(), None)
+        .await
+        .unwrap();
+
+    // SQLite lets a view outlive the table it reads; reading its columns then fails.
+    workspace.change_warehouse("DROP TABLE genres; ALTER TABLE artists ADD COLUMN country TEXT;");
+    let report = engine
+        .refresh("music", RefreshOptions::default(), None)
+        .await
+        .unwrap();
+
+    let kinds: Vec<(ChangeKind, Option<String>, Option<String>)> = report
+        .changes
+        .iter()
+        .map(|change| (change.kind, change.table.clone(), change.column.clone()))
+        .collect();
+    assert_eq!(
+        kinds,
+        vec![
+            (
+                ChangeKind::ColumnAdded,
+                Some("artists".to_string()),
+                Some("country".to_string())
+            ),
+            (ChangeKind::TableDropped, Some("genres".to_string()), None),
+        ]
+    );
+    assert_eq!(report.snapshot.warnings.len(), 1);
+    assert!(
+        report.snapshot.warnings[0].starts_with(
+            "table 'main.main.genre_names' unreadable (vanished): cannot read the columns of 'genre_names'"
+        ),
+        "{}",
+        report.snapshot.warnings[0]
+    );
+    let (_, catalog) = engine.catalog("music", None).unwrap().unwrap();
+    let view = catalog.table("main", "main", "genre_names").unwrap();
+    assert_eq!(view.columns.len(), 1);
+    assert_eq!(view.columns[0].name, "name");
+}

@@ -17,7 +17,8 @@ mod ddl;
 use async_trait::async_trait;
 use metacrawl_engine::catalog::{Column, DatabaseListing, SchemaListing, Table, TableKind};
 use metacrawl_engine::driver::{
-    DatabaseReader, Driver, DriverError, DriverErrorKind, DriverFactory,
+    DatabaseReader, Driver, DriverError, DriverErrorKind, DriverFactory, SchemaRead,
+    UnreadableTable,
 };
 use rusqlite::{Connection, OpenFlags};
 use std::collections::HashMap;
@@ -27,6 +28,7 @@ use std::time::Instant;
 
 const TABLES_QUERY: &str = include_str!("tables.sql");
 const COLUMNS_QUERY: &str = include_str!("columns.sql");
+const TABLE_COLUMNS_QUERY: &str = include_str!("table_columns.sql");
 
 /// The only database and schema of a SQLite file.
 const MAIN: &str = "main";
@@ -51,6 +53,18 @@ impl DriverFactory for SqliteDriverFactory {
         let path = parse_url(url)?;
         open_read_only(&path)?;
         Ok(Arc::new(SqliteDriver { path }))
+    }
+
+    /// Makes the path absolute, so the connection works from any directory.
+    fn canonical_url(&self, url: &str) -> Result<String, DriverError> {
+        let path = parse_url(url)?;
+        let absolute = std::fs::canonicalize(&path).map_err(|_| not_found(&path))?;
+        let query = url.split_once('?').map(|(_, query)| format!("?{query}"));
+        Ok(format!(
+            "sqlite://{}{}",
+            absolute.display(),
+            query.unwrap_or_default()
+        ))
     }
 }
 
@@ -87,16 +101,20 @@ fn parse_url(url: &str) -> Result<PathBuf, DriverError> {
     Ok(PathBuf::from(path))
 }
 
+fn not_found(path: &Path) -> DriverError {
+    DriverError::new(
+        DriverErrorKind::InvalidConfig,
+        format!(
+            "SQLite file '{}' not found; check the path in the connection URL",
+            path.display()
+        ),
+    )
+}
+
 /// Opens the file read-only and checks that it is a SQLite database.
 fn open_read_only(path: &Path) -> Result<Connection, DriverError> {
     if !path.is_file() {
-        return Err(DriverError::new(
-            DriverErrorKind::InvalidConfig,
-            format!(
-                "SQLite file '{}' not found; check the path in the connection URL",
-                path.display()
-            ),
-        ));
+        return Err(not_found(path));
     }
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let connection = Connection::open_with_flags(path, flags).map_err(|error| {
@@ -185,7 +203,7 @@ impl DatabaseReader for SqliteReader {
         }])
     }
 
-    async fn read_schema(&mut self, schema: &SchemaListing) -> Result<Vec<Table>, DriverError> {
+    async fn read_schema(&mut self, schema: &SchemaListing) -> Result<SchemaRead, DriverError> {
         if schema.name != MAIN {
             return Err(DriverError::new(
                 DriverErrorKind::Vanished,
@@ -226,8 +244,8 @@ struct ColumnRow {
     hidden: i64,
 }
 
-fn read_main_schema(connection: &Connection, path: &Path) -> Result<Vec<Table>, DriverError> {
-    let table_rows = timed_query(connection, path, "tables", TABLES_QUERY, |row| {
+fn read_main_schema(connection: &Connection, path: &Path) -> Result<SchemaRead, DriverError> {
+    let table_rows = timed_query(connection, path, "tables", TABLES_QUERY, [], |row| {
         Ok(TableRow {
             name: row.get(0)?,
             kind: row.get(1)?,
@@ -235,17 +253,20 @@ fn read_main_schema(connection: &Connection, path: &Path) -> Result<Vec<Table>, 
             sql: row.get(4)?,
         })
     })?;
-    let column_rows = timed_query(connection, path, "columns", COLUMNS_QUERY, |row| {
-        Ok(ColumnRow {
-            table: row.get(0)?,
-            name: row.get(2)?,
-            declared_type: row.get(3)?,
-            not_null: row.get(4)?,
-            default: row.get(5)?,
-            primary_key_position: row.get(6)?,
-            hidden: row.get(7)?,
-        })
-    })?;
+    let bulk = timed_query(connection, path, "columns", COLUMNS_QUERY, [], column_row);
+    let column_rows = match bulk {
+        Ok(column_rows) => column_rows,
+        // One broken object (a view over a dropped table) fails the bulk
+        // query; reading table by table isolates it.
+        Err(error) => {
+            tracing::warn!(
+                path = %path.display(),
+                error = %error.message,
+                "bulk column query failed; reading columns table by table"
+            );
+            return Ok(read_table_by_table(connection, path, table_rows));
+        }
+    };
 
     let mut columns_by_table: HashMap<String, Vec<ColumnRow>> = HashMap::new();
     for column in column_rows {
@@ -260,7 +281,51 @@ fn read_main_schema(connection: &Connection, path: &Path) -> Result<Vec<Table>, 
         let columns = columns_by_table.remove(&row.name).unwrap_or_default();
         tables.push(build_table(row, columns));
     }
-    Ok(tables)
+    Ok(tables.into())
+}
+
+fn read_table_by_table(
+    connection: &Connection,
+    path: &Path,
+    table_rows: Vec<TableRow>,
+) -> SchemaRead {
+    let mut read = SchemaRead::default();
+    for row in table_rows {
+        let columns = timed_query(
+            connection,
+            path,
+            "table columns",
+            TABLE_COLUMNS_QUERY,
+            [&row.name],
+            column_row,
+        );
+        match columns {
+            Ok(columns) => read.tables.push(build_table(row, columns)),
+            Err(error) => read.unreadable_tables.push(UnreadableTable {
+                error: DriverError::new(
+                    DriverErrorKind::Vanished,
+                    format!(
+                        "cannot read the columns of '{}': {}",
+                        row.name, error.message
+                    ),
+                ),
+                name: row.name,
+            }),
+        }
+    }
+    read
+}
+
+fn column_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<ColumnRow> {
+    Ok(ColumnRow {
+        table: row.get(0)?,
+        name: row.get(2)?,
+        declared_type: row.get(3)?,
+        not_null: row.get(4)?,
+        default: row.get(5)?,
+        primary_key_position: row.get(6)?,
+        hidden: row.get(7)?,
+    })
 }
 
 fn build_table(row: TableRow, column_rows: Vec<ColumnRow>) -> Table {
@@ -321,14 +386,15 @@ fn timed_query<T>(
     path: &Path,
     name: &'static str,
     sql: &str,
+    parameters: impl rusqlite::Params,
     map: impl FnMut(&rusqlite::Row<'_>) -> rusqlite::Result<T>,
 ) -> Result<Vec<T>, DriverError> {
     let started = Instant::now();
     let rows = connection
-        .prepare(sql)
+        .prepare_cached(sql)
         .and_then(|mut statement| {
             statement
-                .query_map([], map)?
+                .query_map(parameters, map)?
                 .collect::<rusqlite::Result<Vec<T>>>()
         })
         .map_err(|error| query_error(path, name, &error))?;

@@ -46,7 +46,10 @@ impl Store {
     pub fn open(path: &Path) -> Result<Store, EngineError> {
         let store_error = |error: rusqlite::Error| EngineError::Store {
             path: path.display().to_string(),
-            message: format!("cannot open: {error}; check that the path is a writable file"),
+            message: format!(
+                "cannot open the store: {error}; check that the path names a metacrawl store \
+                 file that this user can write"
+            ),
         };
         let mut connection = Connection::open(path).map_err(store_error)?;
         connection.busy_timeout(BUSY_TIMEOUT).map_err(store_error)?;
