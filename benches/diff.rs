@@ -10,9 +10,7 @@ mod catalog_gen;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use metacrawl_engine::Table;
-use metacrawl_engine::diff::{
-    self, PreviousColumn, PreviousTable, SchemaDiff, SchemaPath, fingerprint_tables,
-};
+use metacrawl_engine::diff::{self, PreviousColumn, PreviousTable, SchemaDiff, SchemaPath};
 use metacrawl_engine::fingerprint::table_fingerprint;
 use std::collections::HashMap;
 use std::hint::black_box;
@@ -89,16 +87,8 @@ fn diff_catalog(previous: &[PreviousSchema], current: Vec<Vec<Table>>) -> Vec<Sc
         .iter()
         .zip(current)
         .map(|(schema, tables)| {
-            let current = fingerprint_tables(tables);
-            let table_match = diff::match_tables(&schema.tables, &current);
-            diff::diff_schema(
-                &schema.path,
-                &schema.tables,
-                &schema.columns,
-                current,
-                &table_match,
-                false,
-            )
+            let table_match = diff::match_tables(&schema.tables, tables, false);
+            diff::diff_schema(&schema.path, &schema.tables, &schema.columns, table_match)
         })
         .collect()
 }

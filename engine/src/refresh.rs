@@ -542,14 +542,13 @@ impl Crawl<'_> {
         tables: Vec<crate::catalog::Table>,
         rewrite_all: bool,
     ) -> Result<SchemaDiff, EngineError> {
-        let current = run_on_rayon(move || diff::fingerprint_tables(tables)).await?;
-        let (previous_tables, current, table_match) = run_on_rayon(move || {
-            let table_match = diff::match_tables(&previous_tables, &current);
-            (previous_tables, current, table_match)
+        let (previous_tables, table_match) = run_on_rayon(move || {
+            let table_match = diff::match_tables(&previous_tables, tables, rewrite_all);
+            (previous_tables, table_match)
         })
         .await?;
 
-        let keys = table_match.keys_to_load(&previous_tables, &current);
+        let keys = table_match.keys_to_load(&previous_tables);
         let previous_columns = if keys.is_empty() {
             HashMap::new()
         } else {
@@ -558,14 +557,7 @@ impl Crawl<'_> {
         };
 
         run_on_rayon(move || {
-            diff::diff_schema(
-                &path,
-                &previous_tables,
-                &previous_columns,
-                current,
-                &table_match,
-                rewrite_all,
-            )
+            diff::diff_schema(&path, &previous_tables, &previous_columns, table_match)
         })
         .await
     }

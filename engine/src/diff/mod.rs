@@ -1,10 +1,11 @@
 //! Comparison of a freshly read schema with its stored previous state.
 //!
 //! A schema is compared in two steps so that a large unchanged catalog costs
-//! little: [`match_tables`] pairs tables by name and stable id and compares
-//! fingerprints, which tells which previous tables need their columns loaded
-//! from the store; [`diff_schema`] then compares the changed tables in parallel
-//! (rayon) and returns the changes and the rows to write.
+//! little: [`match_tables`] fingerprints the current tables and pairs them by
+//! name in one parallel pass (rayon), then by stable id, which tells which
+//! previous tables need their columns loaded from the store; [`diff_schema`]
+//! then compares the changed tables in parallel and returns the changes and
+//! the rows to write.
 
 mod columns;
 mod matching;
@@ -13,7 +14,7 @@ mod order;
 use crate::catalog::{Column, Table, TableKind};
 use crate::change::{Change, ChangeKind, ObjectPath};
 use crate::fingerprint::table_fingerprint;
-use matching::{Identity, Matching, match_objects};
+use matching::{Identity, match_objects};
 use rayon::prelude::*;
 use std::collections::HashMap;
 
@@ -43,17 +44,6 @@ pub struct PreviousColumn {
 pub struct FingerprintedTable {
     pub fingerprint: u64,
     pub table: Table,
-}
-
-/// Computes the fingerprints of freshly read tables in parallel.
-pub fn fingerprint_tables(tables: Vec<Table>) -> Vec<FingerprintedTable> {
-    tables
-        .into_par_iter()
-        .map(|table| FingerprintedTable {
-            fingerprint: table_fingerprint(&table),
-            table,
-        })
-        .collect()
 }
 
 /// Column rows to close and to insert for one table.
@@ -90,9 +80,10 @@ pub enum TableWrite {
 pub struct SchemaDiff {
     pub changes: Vec<Change>,
     pub writes: Vec<TableWrite>,
-    /// Tables that needed no write, handed back so the caller chooses where
-    /// to free them: freeing a large schema's strings costs more than comparing it.
-    pub unchanged: Vec<FingerprintedTable>,
+    /// Tables that needed no write (the others are `None`), handed back so the
+    /// caller chooses where to free them: freeing a large schema's strings
+    /// costs more than comparing it.
+    pub unchanged: Vec<Option<FingerprintedTable>>,
 }
 
 impl SchemaDiff {
@@ -107,10 +98,17 @@ impl SchemaDiff {
     }
 }
 
-/// Pairing of the previous and current tables of one schema.
+/// Pairing of the previous and current tables of one schema, with the
+/// current tables fingerprinted.
 #[derive(Debug)]
 pub struct TableMatch {
-    matching: Matching,
+    /// Current tables in read order; compared tables are taken out by [`diff_schema`].
+    current: Vec<Option<FingerprintedTable>>,
+    /// (previous, current, renamed) for every pair that needs a write, in current order.
+    pairs: Vec<(usize, usize, bool)>,
+    added: Vec<usize>,
+    dropped: Vec<usize>,
+    rewrite_all: bool,
 }
 
 impl Identity for PreviousTable {
@@ -131,45 +129,115 @@ impl Identity for FingerprintedTable {
     }
 }
 
-/// Pairs previous and current tables by name, then by stable id.
-pub fn match_tables(previous: &[PreviousTable], current: &[FingerprintedTable]) -> TableMatch {
+/// Fingerprints the current tables and pairs them with the previous ones by
+/// name, in one parallel pass, then pairs the rest by stable id.
+///
+/// With `rewrite_all`, every paired table gets a new row even when unchanged,
+/// because its database or schema was renamed.
+pub fn match_tables(
+    previous: &[PreviousTable],
+    tables: Vec<Table>,
+    rewrite_all: bool,
+) -> TableMatch {
+    let previous_by_name: HashMap<&str, usize> = previous
+        .iter()
+        .enumerate()
+        .map(|(index, table)| (table.table.name.as_str(), index))
+        .collect();
+
+    let paired: Vec<(Option<usize>, Option<FingerprintedTable>)> = tables
+        .into_par_iter()
+        .map(|table| {
+            let partner = previous_by_name.get(table.name.as_str()).copied();
+            let fingerprinted = FingerprintedTable {
+                fingerprint: table_fingerprint(&table),
+                table,
+            };
+            (partner, Some(fingerprinted))
+        })
+        .collect();
+    let (partners, current): (Vec<Option<usize>>, Vec<Option<FingerprintedTable>>) =
+        paired.into_iter().unzip();
+
+    let mut previous_matched = vec![false; previous.len()];
+    let mut pairs = Vec::new();
+    let mut unmatched = Vec::new();
+    for (current_index, partner) in partners.into_iter().enumerate() {
+        match partner {
+            Some(previous_index) if !previous_matched[previous_index] => {
+                previous_matched[previous_index] = true;
+                let Some(table) = &current[current_index] else {
+                    continue;
+                };
+                if rewrite_all || table.fingerprint != previous[previous_index].fingerprint {
+                    pairs.push((previous_index, current_index, false));
+                }
+            }
+            _ => unmatched.push(current_index),
+        }
+    }
+
+    // Only the few tables left without a same-name partner are paired by id.
+    let unmatched_previous: Vec<usize> = (0..previous.len())
+        .filter(|index| !previous_matched[*index])
+        .collect();
+    let previous_rest: Vec<&PreviousTable> = unmatched_previous
+        .iter()
+        .map(|&index| &previous[index])
+        .collect();
+    let current_rest: Vec<&FingerprintedTable> = unmatched
+        .iter()
+        .filter_map(|&index| current[index].as_ref())
+        .collect();
+    let by_id = match_objects(&previous_rest, &current_rest);
+    for (rest_previous, rest_current) in by_id.renamed {
+        pairs.push((
+            unmatched_previous[rest_previous],
+            unmatched[rest_current],
+            true,
+        ));
+    }
+    pairs.sort_by_key(|&(_, current_index, _)| current_index);
+
     TableMatch {
-        matching: match_objects(previous, current),
+        current,
+        pairs,
+        added: by_id
+            .added
+            .into_iter()
+            .map(|index| unmatched[index])
+            .collect(),
+        dropped: by_id
+            .dropped
+            .into_iter()
+            .map(|index| unmatched_previous[index])
+            .collect(),
+        rewrite_all,
+    }
+}
+
+impl<T: Identity> Identity for &T {
+    fn name(&self) -> &str {
+        (**self).name()
+    }
+    fn stable_id(&self) -> Option<&str> {
+        (**self).stable_id()
     }
 }
 
 impl TableMatch {
     /// Keys of the previous tables whose columns must be loaded for
     /// [`diff_schema`]: those paired with a table of another fingerprint.
-    pub fn keys_to_load(
-        &self,
-        previous: &[PreviousTable],
-        current: &[FingerprintedTable],
-    ) -> Vec<i64> {
-        self.pairs()
-            .filter(|&(previous_index, current_index, _)| {
-                previous[previous_index].fingerprint != current[current_index].fingerprint
-            })
-            .map(|(previous_index, _, _)| previous[previous_index].key)
-            .collect()
-    }
-
-    /// (previous, current, renamed) for every paired table, in current order.
-    fn pairs(&self) -> impl Iterator<Item = (usize, usize, bool)> + '_ {
-        let mut pairs: Vec<(usize, usize, bool)> = self
-            .matching
-            .same_name
+    pub fn keys_to_load(&self, previous: &[PreviousTable]) -> Vec<i64> {
+        self.pairs
             .iter()
-            .map(|&(previous_index, current_index)| (previous_index, current_index, false))
-            .chain(
-                self.matching
-                    .renamed
-                    .iter()
-                    .map(|&(previous_index, current_index)| (previous_index, current_index, true)),
-            )
-            .collect();
-        pairs.sort_by_key(|&(_, current_index, _)| current_index);
-        pairs.into_iter()
+            .filter(|&&(previous_index, current_index, _)| {
+                self.current[current_index]
+                    .as_ref()
+                    .is_some_and(|table| table.fingerprint != previous[previous_index].fingerprint)
+            })
+            .map(|&(previous_index, _, _)| previous[previous_index].key)
+            .collect()
     }
 }
 
@@ -183,21 +251,23 @@ pub struct SchemaPath {
 /// Compares one schema and returns its changes and row writes.
 ///
 /// `previous_columns` must hold the columns of every key returned by
-/// [`TableMatch::keys_to_load`]. With `rewrite_all`, every paired table gets a
-/// new row even when unchanged, because its database or schema was renamed.
+/// [`TableMatch::keys_to_load`].
 pub fn diff_schema(
     path: &SchemaPath,
     previous: &[PreviousTable],
     previous_columns: &HashMap<i64, Vec<PreviousColumn>>,
-    current: Vec<FingerprintedTable>,
-    table_match: &TableMatch,
-    rewrite_all: bool,
+    table_match: TableMatch,
 ) -> SchemaDiff {
-    let matching = &table_match.matching;
-    let mut current: Vec<Option<FingerprintedTable>> = current.into_iter().map(Some).collect();
+    let TableMatch {
+        mut current,
+        pairs,
+        added,
+        dropped,
+        rewrite_all,
+    } = table_match;
     let mut diff = SchemaDiff::default();
 
-    for &current_index in &matching.added {
+    for current_index in added {
         let Some(added) = current[current_index].take() else {
             continue;
         };
@@ -213,20 +283,13 @@ pub fn diff_schema(
         });
     }
 
-    let mut pairs: Vec<(usize, FingerprintedTable, bool)> = Vec::new();
-    for (previous_index, current_index, renamed) in table_match.pairs() {
-        let unchanged = !renamed
-            && !rewrite_all
-            && current[current_index]
-                .as_ref()
-                .is_some_and(|table| table.fingerprint == previous[previous_index].fingerprint);
-        if unchanged {
-            continue;
-        }
-        if let Some(table) = current[current_index].take() {
-            pairs.push((previous_index, table, renamed));
-        }
-    }
+    let pairs: Vec<(usize, FingerprintedTable, bool)> = pairs
+        .into_iter()
+        .filter_map(|(previous_index, current_index, renamed)| {
+            let table = current[current_index].take()?;
+            Some((previous_index, table, renamed))
+        })
+        .collect();
     let compared: Vec<(Vec<Change>, Option<TableWrite>)> = pairs
         .into_par_iter()
         .map(|(previous_index, table, renamed)| {
@@ -243,7 +306,7 @@ pub fn diff_schema(
         diff.writes.extend(write);
     }
 
-    for &previous_index in &matching.dropped {
+    for previous_index in dropped {
         let dropped = &previous[previous_index];
         let table_path = ObjectPath::table(&path.database, &path.schema, &dropped.table.name);
         diff.changes.push(table_path.change(
@@ -258,7 +321,7 @@ pub fn diff_schema(
         });
     }
 
-    diff.unchanged = current.into_iter().flatten().collect();
+    diff.unchanged = current;
     diff
 }
 
