@@ -478,9 +478,9 @@ impl Crawl<'_> {
             diff.writes.extend(kept_tables.into_iter().map(carry_over));
         }
 
-        // Freeing the unchanged tables is left to the rayon pool, off this path.
-        let unchanged = std::mem::take(&mut diff.unchanged);
-        rayon::spawn(move || drop(unchanged));
+        // Freeing the tables read is left to the rayon pool, off this path.
+        let read_tables = std::mem::take(&mut diff.read_tables);
+        rayon::spawn(move || drop(read_tables));
 
         self.commit.changes.extend(diff.changes);
         if !diff.writes.is_empty() {

@@ -39,13 +39,6 @@ pub struct PreviousColumn {
     pub column: Column,
 }
 
-/// A table as just read, with its fingerprint.
-#[derive(Debug, Clone)]
-pub struct FingerprintedTable {
-    pub fingerprint: u64,
-    pub table: Table,
-}
-
 /// Column rows to close and to insert for one table.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ColumnWrites {
@@ -80,10 +73,10 @@ pub enum TableWrite {
 pub struct SchemaDiff {
     pub changes: Vec<Change>,
     pub writes: Vec<TableWrite>,
-    /// Tables that needed no write (the others are `None`), handed back so the
-    /// caller chooses where to free them: freeing a large schema's strings
-    /// costs more than comparing it.
-    pub unchanged: Vec<Option<FingerprintedTable>>,
+    /// The tables as read, handed back so the caller chooses where to free
+    /// them: freeing a large schema's strings costs more than comparing it.
+    /// Tables moved into `writes` are left as empty placeholders.
+    pub read_tables: Vec<Table>,
 }
 
 impl SchemaDiff {
@@ -102,8 +95,9 @@ impl SchemaDiff {
 /// current tables fingerprinted.
 #[derive(Debug)]
 pub struct TableMatch {
-    /// Current tables in read order; compared tables are taken out by [`diff_schema`].
-    current: Vec<Option<FingerprintedTable>>,
+    /// Current tables in read order, and their fingerprints.
+    tables: Vec<Table>,
+    fingerprints: Vec<u64>,
     /// (previous, current, renamed) for every pair that needs a write, in current order.
     pairs: Vec<(usize, usize, bool)>,
     added: Vec<usize>,
@@ -112,15 +106,6 @@ pub struct TableMatch {
 }
 
 impl Identity for PreviousTable {
-    fn name(&self) -> &str {
-        &self.table.name
-    }
-    fn stable_id(&self) -> Option<&str> {
-        self.table.stable_id.as_deref()
-    }
-}
-
-impl Identity for FingerprintedTable {
     fn name(&self) -> &str {
         &self.table.name
     }
@@ -145,19 +130,15 @@ pub fn match_tables(
         .map(|(index, table)| (table.table.name.as_str(), index))
         .collect();
 
-    let paired: Vec<(Option<usize>, Option<FingerprintedTable>)> = tables
-        .into_par_iter()
+    // Only fingerprints and partner indexes are produced here: the tables
+    // themselves stay in place, so nothing large is moved or allocated.
+    let (fingerprints, partners): (Vec<u64>, Vec<Option<usize>>) = tables
+        .par_iter()
         .map(|table| {
             let partner = previous_by_name.get(table.name.as_str()).copied();
-            let fingerprinted = FingerprintedTable {
-                fingerprint: table_fingerprint(&table),
-                table,
-            };
-            (partner, Some(fingerprinted))
+            (table_fingerprint(table), partner)
         })
-        .collect();
-    let (partners, current): (Vec<Option<usize>>, Vec<Option<FingerprintedTable>>) =
-        paired.into_iter().unzip();
+        .unzip();
 
     let mut previous_matched = vec![false; previous.len()];
     let mut pairs = Vec::new();
@@ -166,10 +147,9 @@ pub fn match_tables(
         match partner {
             Some(previous_index) if !previous_matched[previous_index] => {
                 previous_matched[previous_index] = true;
-                let Some(table) = &current[current_index] else {
-                    continue;
-                };
-                if rewrite_all || table.fingerprint != previous[previous_index].fingerprint {
+                if rewrite_all
+                    || fingerprints[current_index] != previous[previous_index].fingerprint
+                {
                     pairs.push((previous_index, current_index, false));
                 }
             }
@@ -185,10 +165,7 @@ pub fn match_tables(
         .iter()
         .map(|&index| &previous[index])
         .collect();
-    let current_rest: Vec<&FingerprintedTable> = unmatched
-        .iter()
-        .filter_map(|&index| current[index].as_ref())
-        .collect();
+    let current_rest: Vec<&Table> = unmatched.iter().map(|&index| &tables[index]).collect();
     let by_id = match_objects(&previous_rest, &current_rest);
     for (rest_previous, rest_current) in by_id.renamed {
         pairs.push((
@@ -200,7 +177,8 @@ pub fn match_tables(
     pairs.sort_by_key(|&(_, current_index, _)| current_index);
 
     TableMatch {
-        current,
+        tables,
+        fingerprints,
         pairs,
         added: by_id
             .added
@@ -213,6 +191,15 @@ pub fn match_tables(
             .map(|index| unmatched_previous[index])
             .collect(),
         rewrite_all,
+    }
+}
+
+impl Identity for Table {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn stable_id(&self) -> Option<&str> {
+        self.stable_id.as_deref()
     }
 }
 
@@ -232,9 +219,7 @@ impl TableMatch {
         self.pairs
             .iter()
             .filter(|&&(previous_index, current_index, _)| {
-                self.current[current_index]
-                    .as_ref()
-                    .is_some_and(|table| table.fingerprint != previous[previous_index].fingerprint)
+                self.fingerprints[current_index] != previous[previous_index].fingerprint
             })
             .map(|&(previous_index, _, _)| previous[previous_index].key)
             .collect()
@@ -259,7 +244,8 @@ pub fn diff_schema(
     table_match: TableMatch,
 ) -> SchemaDiff {
     let TableMatch {
-        mut current,
+        mut tables,
+        fingerprints,
         pairs,
         added,
         dropped,
@@ -268,37 +254,36 @@ pub fn diff_schema(
     let mut diff = SchemaDiff::default();
 
     for current_index in added {
-        let Some(added) = current[current_index].take() else {
-            continue;
-        };
-        let table_path = ObjectPath::table(&path.database, &path.schema, &added.table.name);
+        let table = take_table(&mut tables, current_index);
+        let table_path = ObjectPath::table(&path.database, &path.schema, &table.name);
         diff.changes.push(table_path.change(
             ChangeKind::TableAdded,
             None,
-            Some(describe_kind(&added.table)),
+            Some(describe_kind(&table)),
         ));
         diff.writes.push(TableWrite::Insert {
-            table: added.table,
-            fingerprint: added.fingerprint,
+            table,
+            fingerprint: fingerprints[current_index],
         });
     }
 
-    let pairs: Vec<(usize, FingerprintedTable, bool)> = pairs
+    let pairs: Vec<(usize, Table, u64, bool)> = pairs
         .into_iter()
-        .filter_map(|(previous_index, current_index, renamed)| {
-            let table = current[current_index].take()?;
-            Some((previous_index, table, renamed))
+        .map(|(previous_index, current_index, renamed)| {
+            let table = take_table(&mut tables, current_index);
+            (previous_index, table, fingerprints[current_index], renamed)
         })
         .collect();
     let compared: Vec<(Vec<Change>, Option<TableWrite>)> = pairs
         .into_par_iter()
-        .map(|(previous_index, table, renamed)| {
+        .map(|(previous_index, table, fingerprint, renamed)| {
             let previous_table = &previous[previous_index];
             let columns = previous_columns
                 .get(&previous_table.key)
                 .map(Vec::as_slice)
                 .unwrap_or_default();
-            diff_table(path, previous_table, columns, table, renamed, rewrite_all)
+            let current = (table, fingerprint);
+            diff_table(path, previous_table, columns, current, renamed, rewrite_all)
         })
         .collect();
     for (changes, write) in compared {
@@ -321,27 +306,32 @@ pub fn diff_schema(
         });
     }
 
-    diff.unchanged = current;
+    diff.read_tables = tables;
     diff
+}
+
+/// Moves a table out of the read list, leaving an empty placeholder.
+fn take_table(tables: &mut [Table], index: usize) -> Table {
+    std::mem::replace(
+        &mut tables[index],
+        Table::new(String::new(), TableKind::Table),
+    )
 }
 
 fn diff_table(
     path: &SchemaPath,
     previous: &PreviousTable,
     previous_columns: &[PreviousColumn],
-    current: FingerprintedTable,
+    current: (Table, u64),
     renamed: bool,
     rewrite_all: bool,
 ) -> (Vec<Change>, Option<TableWrite>) {
-    let content_changed = previous.fingerprint != current.fingerprint;
+    let (mut table, fingerprint) = current;
+    let content_changed = previous.fingerprint != fingerprint;
     if !content_changed && !renamed && !rewrite_all {
         return (Vec::new(), None);
     }
 
-    let FingerprintedTable {
-        fingerprint,
-        mut table,
-    } = current;
     let table_path = ObjectPath::table(&path.database, &path.schema, &table.name);
     let before = &previous.table;
     let mut changes = Vec::new();
