@@ -4,7 +4,7 @@
 //! appeared by name, and only when both carry the same id. Nothing is ever paired
 //! on similarity, so a rename is reported exactly when the warehouse says so.
 
-use std::collections::HashMap;
+use super::name_hash::NameMap;
 
 /// Name and stable id of an object on one side of the comparison.
 pub(crate) trait Identity {
@@ -28,7 +28,7 @@ pub(crate) struct Matching {
 
 /// Pairs `previous` with `current` by name, then the rest by stable id.
 pub(crate) fn match_objects<P: Identity, C: Identity>(previous: &[P], current: &[C]) -> Matching {
-    let previous_by_name: HashMap<&str, usize> = previous
+    let previous_by_name: NameMap<'_, usize> = previous
         .iter()
         .enumerate()
         .map(|(index, object)| (object.name(), index))
@@ -47,7 +47,7 @@ pub(crate) fn match_objects<P: Identity, C: Identity>(previous: &[P], current: &
         }
     }
 
-    let previous_by_id: HashMap<&str, usize> = previous
+    let previous_by_id: NameMap<'_, usize> = previous
         .iter()
         .enumerate()
         .filter(|(index, _)| !previous_matched[*index])

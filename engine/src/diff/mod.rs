@@ -9,12 +9,14 @@
 
 mod columns;
 mod matching;
+mod name_hash;
 mod order;
 
 use crate::catalog::{Column, Table, TableKind};
 use crate::change::{Change, ChangeKind, ObjectPath};
 use crate::fingerprint::table_fingerprint;
 use matching::{Identity, match_objects};
+use name_hash::NameMap;
 use rayon::prelude::*;
 use std::collections::HashMap;
 
@@ -124,7 +126,7 @@ pub fn match_tables(
     tables: Vec<Table>,
     rewrite_all: bool,
 ) -> TableMatch {
-    let previous_by_name: HashMap<&str, usize> = previous
+    let previous_by_name: NameMap<'_, usize> = previous
         .iter()
         .enumerate()
         .map(|(index, table)| (table.table.name.as_str(), index))
