@@ -2,7 +2,7 @@
 //!
 //! The standard SipHash resists hash flooding, which costs time on every
 //! lookup: building the name index of 50,000 tables took about 11 ms with it
-//! and about 3 ms with this hasher (benches/diff.rs, 2-core VM). Names here come from the warehouse's own catalog,
+//! on a 2-core VM (benches/diff.rs), a tenth of the whole comparison. Names here come from the warehouse's own catalog,
 //! so the multiply-rotate hash below (the FxHash scheme) is enough.
 
 use std::collections::HashMap;
