@@ -151,6 +151,7 @@ fn column_json(column: &Column) -> Value {
         "ordinal": column.ordinal,
         "name": column.name,
         "data_type": column.data_type,
+        "base_type": column.base_type,
         "nullable": column.nullable,
         "default": column.default,
         "comment": column.comment,

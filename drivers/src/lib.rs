@@ -4,7 +4,10 @@
 //! | driver | feature | URL |
 //! |---|---|---|
 //! | SQLite | `sqlite` | `sqlite://PATH` |
+//! | Postgres | `postgres` | `postgres://USER@HOST:PORT/DATABASE` |
 
+#[cfg(feature = "postgres")]
+pub mod postgres;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
@@ -17,4 +20,8 @@ pub fn register_builtin(registry: &mut DriverRegistry) {
     registry.register(std::sync::Arc::new(sqlite::SqliteDriverFactory));
     #[cfg(not(feature = "sqlite"))]
     registry.register_compiled_out("sqlite", "sqlite", &["sqlite"]);
+    #[cfg(feature = "postgres")]
+    registry.register(std::sync::Arc::new(postgres::PostgresDriverFactory));
+    #[cfg(not(feature = "postgres"))]
+    registry.register_compiled_out("postgres", "postgres", &["postgres", "postgresql"]);
 }

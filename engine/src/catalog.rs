@@ -134,6 +134,9 @@ pub struct Column {
     pub data_type: String,
     /// Type in the form used for comparison (see [`crate::types::normalize_type`]).
     pub normalized_type: String,
+    /// Fully resolved type under a domain or alias (`numeric(12,2)` for a
+    /// Postgres domain over it); `None` when `data_type` is not a domain.
+    pub base_type: Option<String>,
     pub nullable: bool,
     pub default: Option<String>,
     pub comment: Option<String>,
@@ -158,6 +161,7 @@ impl Column {
             ordinal,
             normalized_type: crate::types::normalize_type(&data_type),
             data_type,
+            base_type: None,
             nullable: true,
             default: None,
             comment: None,

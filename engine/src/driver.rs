@@ -38,6 +38,8 @@ pub enum DriverErrorKind {
     Vanished,
     /// The warehouse refused the query because of a size or row limit.
     LimitExceeded,
+    /// The connection's include or exclude patterns leave the scope out.
+    ExcludedByFilter,
     /// A catalog query failed for another reason.
     Query,
 }
@@ -52,6 +54,7 @@ impl DriverErrorKind {
                 | DriverErrorKind::TimedOut
                 | DriverErrorKind::Vanished
                 | DriverErrorKind::LimitExceeded
+                | DriverErrorKind::ExcludedByFilter
         )
     }
 
@@ -65,6 +68,7 @@ impl DriverErrorKind {
             DriverErrorKind::TimedOut => "timed_out",
             DriverErrorKind::Vanished => "vanished",
             DriverErrorKind::LimitExceeded => "limit_exceeded",
+            DriverErrorKind::ExcludedByFilter => "excluded_by_filter",
             DriverErrorKind::Query => "query",
         }
     }

@@ -52,6 +52,7 @@ fn write_column(fields: &mut FieldWriter<'_>, column: &Column) {
     fields.text(&column.name);
     fields.count(column.ordinal as usize);
     fields.text(&column.normalized_type);
+    fields.optional(column.base_type.as_deref());
     fields.flag(column.nullable);
     fields.optional(column.default.as_deref());
     fields.optional(column.comment.as_deref());

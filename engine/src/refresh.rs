@@ -15,7 +15,7 @@ use crate::compute::{run_blocking, run_on_rayon};
 use crate::diff::{
     self, NamedObject, PreviousTable, SchemaDiff, SchemaPath, TableWrite, match_named,
 };
-use crate::driver::{DatabaseReader, Driver, DriverError, SchemaRead};
+use crate::driver::{DatabaseReader, Driver, DriverError, DriverErrorKind, SchemaRead};
 use crate::error::EngineError;
 use crate::store::{
     ConnectionRecord, ScopeWrite, SnapshotCommit, Store, StoredDatabase, StoredSchema,
@@ -271,6 +271,14 @@ impl Crawl<'_> {
         if !error.kind.is_scope_local() {
             return Err(self.driver_error(error));
         }
+        if error.kind == DriverErrorKind::ExcludedByFilter {
+            tracing::debug!(
+                connection_id = self.connection.id,
+                scope,
+                "scope excluded by filter; its previous state is kept"
+            );
+            return Ok(());
+        }
         tracing::warn!(
             connection_id = self.connection.id,
             scope,
@@ -407,14 +415,18 @@ impl Crawl<'_> {
         let read = match reader.read_schema(schema).await {
             Ok(read) => read,
             Err(error) => {
+                let excluded = error.kind == DriverErrorKind::ExcludedByFilter;
                 self.keep_unreadable(&scope, error)?;
-                if let Some(previous) = previous {
-                    if database_renamed || previous.name != schema.name {
+                match previous {
+                    Some(previous) if database_renamed || previous.name != schema.name => {
                         self.carry_over_schema(database, previous, &schema.name)
                             .await?;
                     }
-                } else {
-                    self.record_schema(database, None, schema);
+                    Some(_) => {}
+                    // A new schema that exists but cannot be read is recorded
+                    // empty; one left out by a filter is not recorded at all.
+                    None if !excluded => self.record_schema(database, None, schema),
+                    None => {}
                 }
                 return Ok(());
             }

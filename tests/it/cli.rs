@@ -154,6 +154,7 @@ fn catalog_at_first_snapshot_shows_old_state() {
             "ordinal": 2,
             "name": "name",
             "data_type": "VARCHAR(120)",
+            "base_type": null,
             "nullable": false,
             "default": null,
             "comment": null,

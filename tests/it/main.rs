@@ -3,6 +3,9 @@
 
 mod cli;
 mod fixture_driver;
+mod pg_support;
+mod postgres_corpus;
+mod postgres_driver;
 mod safety;
 mod sqlite_refresh;
 mod support;

@@ -1,48 +1,10 @@
 //! Refreshes of a real SQLite warehouse: the stored catalog, the change list
 //! after schema changes, and the rows an unchanged refresh writes.
 
-use crate::support::{MUSIC_CHANGE, MUSIC_SETUP, Workspace, row_counts};
-use metacrawl_engine::{Catalog, ChangeKind, EngineError, RefreshOptions};
-use std::fmt::Write as _;
-
-/// Describes a catalog in one line per table and per column, every stored field spelled out.
-fn describe(catalog: &Catalog) -> String {
-    let mut text = String::new();
-    for database in &catalog.databases {
-        for schema in &database.schemas {
-            for table in &schema.tables {
-                writeln!(
-                    text,
-                    "{}.{}.{} {}",
-                    database.name, schema.name, table.name, table.kind
-                )
-                .unwrap();
-                for column in &table.columns {
-                    write!(
-                        text,
-                        "  {} {} {:?}",
-                        column.ordinal, column.name, column.data_type
-                    )
-                    .unwrap();
-                    if !column.nullable {
-                        text.push_str(" not-null");
-                    }
-                    if column.primary_key {
-                        text.push_str(" pk");
-                    }
-                    if let Some(default) = &column.default {
-                        write!(text, " default={default}").unwrap();
-                    }
-                    if let Some(expression) = &column.generated {
-                        write!(text, " generated=({expression})").unwrap();
-                    }
-                    text.push('\n');
-                }
-            }
-        }
-    }
-    text
-}
+use crate::support::{
+    MUSIC_CHANGE, MUSIC_SETUP, Workspace, describe_catalog as describe, row_counts,
+};
+use metacrawl_engine::{ChangeKind, EngineError, RefreshOptions};
 
 const MUSIC_CATALOG: &str = r#"main.main.album_track_counts view
   1 album_id "INTEGER"
@@ -411,7 +373,7 @@ fn unknown_scheme_lists_supported_ones() {
 
     assert_eq!(
         error.to_string(),
-        "no driver for URL scheme 'mysql'; supported schemes: sqlite"
+        "no driver for URL scheme 'mysql'; supported schemes: sqlite, postgres, postgresql"
     );
 }
 

@@ -1,6 +1,7 @@
 //! Helpers shared by the integration tests.
 
-use metacrawl_engine::{DriverRegistry, Engine};
+use metacrawl_engine::{Catalog, Change, DriverRegistry, Engine};
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 /// Schema of the sample music-store warehouse, shared with `metacrawl demo`.
@@ -73,4 +74,94 @@ pub(crate) fn row_counts(store: &Path) -> [(String, i64); 5] {
             .expect("count rows");
         (table.to_string(), count)
     })
+}
+
+/// Describes a catalog in one line per table and per column, every stored
+/// field spelled out; optional fields appear only when set.
+///
+/// Table line: `DATABASE.SCHEMA.TABLE KIND [comment="..."] [partition of PARENT BOUND]`.
+/// Column line: `  ORDINAL NAME "TYPE" [base="..."] [not-null] [pk] [default=...]
+/// [generated=(...)] [identity=...] [comment="..."]`.
+pub(crate) fn describe_catalog(catalog: &Catalog) -> String {
+    let mut text = String::new();
+    for database in &catalog.databases {
+        for schema in &database.schemas {
+            for table in &schema.tables {
+                write!(
+                    text,
+                    "{}.{}.{} {}",
+                    database.name, schema.name, table.name, table.kind
+                )
+                .unwrap();
+                if let Some(comment) = &table.comment {
+                    write!(text, " comment={comment:?}").unwrap();
+                }
+                if let Some(partition) = &table.partition_of {
+                    let parent = match &partition.parent_schema {
+                        Some(parent_schema) => format!("{parent_schema}.{}", partition.parent),
+                        None => partition.parent.clone(),
+                    };
+                    write!(
+                        text,
+                        " partition of {parent} {}",
+                        partition.bound.as_deref().unwrap_or("")
+                    )
+                    .unwrap();
+                }
+                text.push('\n');
+                for column in &table.columns {
+                    write!(
+                        text,
+                        "  {} {} {:?}",
+                        column.ordinal, column.name, column.data_type
+                    )
+                    .unwrap();
+                    if let Some(base_type) = &column.base_type {
+                        write!(text, " base={base_type:?}").unwrap();
+                    }
+                    if !column.nullable {
+                        text.push_str(" not-null");
+                    }
+                    if column.primary_key {
+                        text.push_str(" pk");
+                    }
+                    if let Some(default) = &column.default {
+                        write!(text, " default={default}").unwrap();
+                    }
+                    if let Some(expression) = &column.generated {
+                        write!(text, " generated=({expression})").unwrap();
+                    }
+                    if let Some(identity) = &column.identity {
+                        write!(text, " identity={identity}").unwrap();
+                    }
+                    if let Some(comment) = &column.comment {
+                        write!(text, " comment={comment:?}").unwrap();
+                    }
+                    text.push('\n');
+                }
+            }
+        }
+    }
+    text
+}
+
+/// Describes each change on one line:
+/// `KIND SCHEMA.TABLE.COLUMN: BEFORE -> AFTER [breaking]`, with `-` for a
+/// missing value and the database name left out.
+pub(crate) fn describe_changes(changes: &[Change]) -> Vec<String> {
+    changes
+        .iter()
+        .map(|change| {
+            let path = [&change.schema, &change.table, &change.column]
+                .into_iter()
+                .flatten()
+                .cloned()
+                .collect::<Vec<_>>()
+                .join(".");
+            let before = change.before.as_deref().unwrap_or("-");
+            let after = change.after.as_deref().unwrap_or("-");
+            let breaking = if change.breaking { " breaking" } else { "" };
+            format!("{} {path}: {before} -> {after}{breaking}", change.kind)
+        })
+        .collect()
 }

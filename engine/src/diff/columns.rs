@@ -130,6 +130,13 @@ fn compare_attributes(
             Some(before.data_type.clone()),
             Some(after.data_type.clone()),
         ));
+    } else if before.base_type != after.base_type {
+        // Same domain name, other base type: the domain was recreated.
+        changes.push(path.change(
+            ChangeKind::ColumnTypeChanged,
+            Some(describe_type(before)),
+            Some(describe_type(after)),
+        ));
     }
 
     if before.nullable != after.nullable {
@@ -159,6 +166,14 @@ fn compare_attributes(
     }
 }
 
+/// Describes a type with its base type: `billing.amount (numeric(12,2))`.
+fn describe_type(column: &Column) -> String {
+    match &column.base_type {
+        Some(base_type) => format!("{} ({base_type})", column.data_type),
+        None => column.data_type.clone(),
+    }
+}
+
 fn nullability(column: &Column) -> &'static str {
     if column.nullable { NULL } else { NOT_NULL }
 }
@@ -181,6 +196,7 @@ fn same_stored_content(before: &Column, after: &Column) -> bool {
     before.name == after.name
         && before.ordinal == after.ordinal
         && before.normalized_type == after.normalized_type
+        && before.base_type == after.base_type
         && before.nullable == after.nullable
         && before.default == after.default
         && before.comment == after.comment

@@ -32,7 +32,7 @@ const TABLE_COLUMNS: &str = "table_key, row_id, fingerprint, database, schema, n
      comment, definition, partition_parent, partition_parent_schema, partition_bound, last_altered";
 
 const COLUMN_COLUMNS: &str = "table_key, row_id, name, ordinal, data_type, normalized_type, nullable, \
-     default_value, comment, identity, generated, primary_key, field_path, stable_id";
+     default_value, comment, identity, generated, primary_key, field_path, stable_id, base_type";
 
 fn table_from_row(row: &Row<'_>) -> rusqlite::Result<PreviousTable> {
     let kind: String = row.get(6)?;
@@ -86,6 +86,7 @@ fn column_from_row(row: &Row<'_>) -> rusqlite::Result<(i64, PreviousColumn)> {
         primary_key: row.get(11)?,
         field_path: row.get(12)?,
         stable_id: row.get(13)?,
+        base_type: row.get(14)?,
     };
     Ok((
         row.get(0)?,

@@ -388,8 +388,8 @@ fn insert_column(
     let mut statement = transaction.prepare_cached(
         "INSERT INTO catalog_columns (table_key, connection_id, name, ordinal, data_type, normalized_type,
              nullable, default_value, comment, identity, generated, primary_key, field_path, stable_id,
-             valid_from)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+             valid_from, base_type)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?;
     statement.execute(params![
         key,
@@ -407,6 +407,7 @@ fn insert_column(
         column.field_path,
         column.stable_id,
         snapshot_id,
+        column.base_type,
     ])?;
     Ok(())
 }

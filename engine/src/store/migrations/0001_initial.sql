@@ -107,6 +107,7 @@ CREATE TABLE catalog_columns (
     ordinal         INTEGER NOT NULL,
     data_type       TEXT NOT NULL,
     normalized_type TEXT NOT NULL,
+    base_type       TEXT,
     nullable        INTEGER NOT NULL,
     default_value   TEXT,
     comment         TEXT,

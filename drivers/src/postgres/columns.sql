@@ -1,0 +1,48 @@
+-- Columns of every relation of one schema ($1: namespace oid) in attnum
+-- order, dropped columns and partitions excluded (a partition has its
+-- parent's columns). For a domain column, base_type and the NOT NULL of the
+-- whole domain chain are resolved by walking pg_type.typbasetype: the deepest
+-- row of the chain carries the base type and the NOT NULL of every level.
+WITH RECURSIVE domain_chain AS (
+    SELECT t.oid AS domain_oid, t.oid AS type_oid, t.typbasetype, t.typtypmod, t.typnotnull, 1 AS depth
+    FROM pg_catalog.pg_type AS t
+    WHERE t.typtype = 'd'
+  UNION ALL
+    SELECT chain.domain_oid, base.oid, base.typbasetype, base.typtypmod,
+           chain.typnotnull OR base.typnotnull, chain.depth + 1
+    FROM domain_chain AS chain
+    JOIN pg_catalog.pg_type AS base ON base.oid = chain.typbasetype
+    WHERE base.typtype = 'd' AND chain.depth < 32
+),
+domains AS (
+    SELECT DISTINCT ON (domain_oid)
+           domain_oid,
+           format_type(typbasetype, typtypmod) AS base_type,
+           typnotnull AS not_null
+    FROM domain_chain
+    ORDER BY domain_oid, depth DESC
+)
+SELECT c.oid::int8 AS table_oid,
+       a.attnum::int4 AS attnum,
+       a.attname AS name,
+       format_type(a.atttypid, a.atttypmod) AS data_type,
+       domains.base_type,
+       a.attnotnull OR COALESCE(domains.not_null, false) AS not_null,
+       pg_get_expr(d.adbin, d.adrelid) AS default_expression,
+       col_description(c.oid, a.attnum) AS comment,
+       a.attidentity::text AS identity,
+       a.attgenerated::text AS generated,
+       EXISTS (
+           SELECT 1 FROM pg_catalog.pg_index AS i
+           WHERE i.indrelid = c.oid AND i.indisprimary AND a.attnum = ANY (i.indkey)
+       ) AS primary_key
+FROM pg_catalog.pg_attribute AS a
+JOIN pg_catalog.pg_class AS c ON c.oid = a.attrelid
+LEFT JOIN pg_catalog.pg_attrdef AS d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+LEFT JOIN domains ON domains.domain_oid = a.atttypid
+WHERE c.relnamespace = $1::int8::oid
+  AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+  AND NOT c.relispartition
+  AND a.attnum > 0
+  AND NOT a.attisdropped
+ORDER BY c.oid, a.attnum

@@ -1,0 +1,236 @@
+//! Connection URL of the Postgres driver: `postgres://` or `postgresql://`,
+//! as libpq spells it, plus metacrawl's own query parameters, which are
+//! removed before the URL reaches tokio-postgres:
+//!
+//! | parameter | sets |
+//! |---|---|
+//! | `password_file=PATH` | file whose first line is the password |
+//! | `password_env=NAME` | environment variable holding the password |
+//! | `databases=current` or `all` | the URL's database (default), or every database the role may CONNECT to |
+//! | `include_schemas=a,b*` | schema patterns to crawl (`*` and `?` wildcards) |
+//! | `exclude_schemas=tmp_*` | schema patterns to skip; their previous state is kept |
+
+use metacrawl_engine::driver::{DriverError, DriverErrorKind};
+use std::str::FromStr;
+
+/// Which databases a connection covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum DatabaseScope {
+    Current,
+    All,
+}
+
+/// Parsed connection settings. `Debug` never shows the password.
+#[derive(Clone)]
+pub(crate) struct PostgresConfig {
+    pub(crate) connect: tokio_postgres::Config,
+    pub(crate) databases: DatabaseScope,
+    pub(crate) include_schemas: Vec<String>,
+    pub(crate) exclude_schemas: Vec<String>,
+}
+
+impl std::fmt::Debug for PostgresConfig {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("PostgresConfig")
+            .field("user", &self.connect.get_user())
+            .field("hosts", &self.connect.get_hosts())
+            .field("dbname", &self.connect.get_dbname())
+            .field("databases", &self.databases)
+            .field("include_schemas", &self.include_schemas)
+            .field("exclude_schemas", &self.exclude_schemas)
+            .finish_non_exhaustive()
+    }
+}
+
+fn invalid(message: impl Into<String>) -> DriverError {
+    DriverError::new(DriverErrorKind::InvalidConfig, message)
+}
+
+/// Parses a connection URL. Reads the password file or variable it names.
+pub(crate) fn parse(url: &str) -> Result<PostgresConfig, DriverError> {
+    let (base, query) = match url.split_once('?') {
+        Some((base, query)) => (base, query),
+        None => (url, ""),
+    };
+
+    let mut passed_on = Vec::new();
+    let mut password_file = None;
+    let mut password_env = None;
+    let mut databases = DatabaseScope::Current;
+    let mut include_schemas = Vec::new();
+    let mut exclude_schemas = Vec::new();
+    let mut tls_required = false;
+    for parameter in query.split('&').filter(|parameter| !parameter.is_empty()) {
+        let (key, value) = parameter.split_once('=').unwrap_or((parameter, ""));
+        match key {
+            "password_file" => password_file = Some(value.to_string()),
+            "password_env" => password_env = Some(value.to_string()),
+            "databases" => {
+                databases = match value {
+                    "current" => DatabaseScope::Current,
+                    "all" => DatabaseScope::All,
+                    other => {
+                        return Err(invalid(format!(
+                            "databases={other} is not supported; use databases=current or databases=all"
+                        )));
+                    }
+                }
+            }
+            "include_schemas" => include_schemas = split_patterns(value),
+            "exclude_schemas" => exclude_schemas = split_patterns(value),
+            "sslmode" => {
+                tls_required = matches!(value, "require" | "verify-ca" | "verify-full");
+                // tokio-postgres knows disable, prefer and require; TLS is
+                // refused below when required, and otherwise not attempted.
+                passed_on.push("sslmode=disable".to_string());
+            }
+            _ => passed_on.push(parameter.to_string()),
+        }
+    }
+
+    let rebuilt = if passed_on.is_empty() {
+        base.to_string()
+    } else {
+        format!("{base}?{}", passed_on.join("&"))
+    };
+    let mut connect = tokio_postgres::Config::from_str(&rebuilt).map_err(|error| {
+        invalid(format!(
+            "{error}; expected postgres://USER[:PASSWORD]@HOST[:PORT]/DATABASE[?OPTIONS]"
+        ))
+    })?;
+    if connect.get_dbname().is_none() {
+        return Err(invalid(
+            "the URL names no database; add it after the host, for example postgres://app@db:5432/sales",
+        ));
+    }
+
+    if let Some(path) = password_file {
+        let text = std::fs::read_to_string(&path)
+            .map_err(|error| invalid(format!("cannot read password_file '{path}': {error}")))?;
+        let password = text.lines().next().unwrap_or_default();
+        connect.password(password);
+    }
+    if let Some(variable) = password_env {
+        let password = std::env::var(&variable).map_err(|_| {
+            invalid(format!(
+                "password_env names '{variable}', which is not set; export it or use password_file"
+            ))
+        })?;
+        connect.password(password);
+    }
+
+    if tls_required {
+        // TODO: TLS (sslmode=require, verify-ca, verify-full) is not supported yet.
+        return Err(invalid(
+            "sslmode requires TLS, which this build does not support yet; use sslmode=disable on a trusted network",
+        ));
+    }
+    connect.application_name("metacrawl");
+
+    Ok(PostgresConfig {
+        connect,
+        databases,
+        include_schemas,
+        exclude_schemas,
+    })
+}
+
+fn split_patterns(value: &str) -> Vec<String> {
+    value
+        .split(',')
+        .map(str::trim)
+        .filter(|pattern| !pattern.is_empty())
+        .map(str::to_string)
+        .collect()
+}
+
+/// Whether `name` matches a pattern with `*` (any run) and `?` (one character).
+pub(crate) fn matches_pattern(pattern: &str, name: &str) -> bool {
+    let pattern: Vec<char> = pattern.chars().collect();
+    let name: Vec<char> = name.chars().collect();
+    let (mut p, mut n) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while n < name.len() {
+        if p < pattern.len() && (pattern[p] == '?' || pattern[p] == name[n]) {
+            p += 1;
+            n += 1;
+        } else if p < pattern.len() && pattern[p] == '*' {
+            star = Some((p, n));
+            p += 1;
+        } else if let Some((star_p, star_n)) = star {
+            p = star_p + 1;
+            n = star_n + 1;
+            star = Some((star_p, star_n + 1));
+        } else {
+            return false;
+        }
+    }
+    pattern[p..].iter().all(|character| *character == '*')
+}
+
+impl PostgresConfig {
+    /// Whether the include and exclude patterns let a schema be crawled.
+    pub(crate) fn schema_in_scope(&self, schema: &str) -> bool {
+        let included = self.include_schemas.is_empty()
+            || self
+                .include_schemas
+                .iter()
+                .any(|pattern| matches_pattern(pattern, schema));
+        let excluded = self
+            .exclude_schemas
+            .iter()
+            .any(|pattern| matches_pattern(pattern, schema));
+        included && !excluded
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DatabaseScope, matches_pattern, parse};
+
+    #[test]
+    fn parse_removes_own_parameters() {
+        let config = parse(
+            "postgres://app:secret@127.0.0.1:5433/sales?databases=all&exclude_schemas=tmp_*,audit&connect_timeout=5",
+        )
+        .unwrap();
+        assert_eq!(config.databases, DatabaseScope::All);
+        assert_eq!(config.exclude_schemas, vec!["tmp_*", "audit"]);
+        assert_eq!(config.connect.get_dbname(), Some("sales"));
+        assert_eq!(config.connect.get_password(), Some(&b"secret"[..]));
+    }
+
+    #[test]
+    fn parse_requires_a_database() {
+        let error = parse("postgres://app@127.0.0.1:5433").unwrap_err();
+        assert!(error.message.contains("names no database"), "{error}");
+    }
+
+    #[test]
+    fn parse_rejects_missing_password_variable() {
+        let error =
+            parse("postgresql://app@127.0.0.1/sales?password_env=METACRAWL_TEST_UNSET_VARIABLE")
+                .unwrap_err();
+        assert_eq!(
+            error.message,
+            "password_env names 'METACRAWL_TEST_UNSET_VARIABLE', which is not set; export it or use password_file"
+        );
+    }
+
+    #[test]
+    fn debug_hides_password() {
+        let config = parse("postgres://app:hunter2@127.0.0.1/sales").unwrap();
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn patterns_match_wildcards() {
+        assert!(matches_pattern("tmp_*", "tmp_2024"));
+        assert!(matches_pattern("sales", "sales"));
+        assert!(!matches_pattern("sales", "Sales"));
+        assert!(matches_pattern("s?les", "sales"));
+        assert!(!matches_pattern("tmp_*", "temp"));
+        assert!(matches_pattern("*", ""));
+    }
+}

@@ -1,0 +1,136 @@
+//! The Postgres driver against a real server: catalog reading, stable ids,
+//! permissions, and errors.
+
+use crate::pg_support::{cluster, fresh_database};
+use crate::support::{Workspace, describe_changes};
+use metacrawl_engine::{EngineError, RefreshOptions, TableKind};
+
+#[tokio::test]
+async fn postgres_refresh_reads_tables_and_views() {
+    let database = fresh_database("postgres_refresh_reads_tables_and_views");
+    database.execute(
+        "CREATE SCHEMA shop;
+         CREATE TABLE shop.orders (
+             order_id integer PRIMARY KEY,
+             placed_at timestamptz NOT NULL DEFAULT now(),
+             note varchar(200)
+         );
+         COMMENT ON TABLE shop.orders IS 'One row per order';
+         COMMENT ON COLUMN shop.orders.note IS 'Free text';
+         CREATE VIEW shop.recent AS SELECT order_id FROM shop.orders;",
+    );
+    let workspace = Workspace::new();
+    let engine = workspace.engine(|_| {});
+    engine.add_connection("pg", &database.url(), None).unwrap();
+
+    let report = engine
+        .refresh("pg", RefreshOptions::default(), None)
+        .await
+        .unwrap();
+
+    assert_eq!(report.snapshot.warnings, Vec::<String>::new());
+    let (_, catalog) = engine.catalog("pg", None).unwrap().unwrap();
+    assert_eq!(catalog.databases.len(), 1);
+    assert_eq!(catalog.databases[0].name, database.name);
+    let schemas: Vec<&str> = catalog.databases[0]
+        .schemas
+        .iter()
+        .map(|schema| schema.name.as_str())
+        .collect();
+    assert_eq!(schemas, ["public", "shop"]);
+    let orders = catalog.table(&database.name, "shop", "orders").unwrap();
+    assert_eq!(orders.kind, TableKind::Table);
+    assert_eq!(orders.comment.as_deref(), Some("One row per order"));
+    let columns: Vec<(&str, &str, bool, Option<&str>, bool)> = orders
+        .columns
+        .iter()
+        .map(|column| {
+            (
+                column.name.as_str(),
+                column.data_type.as_str(),
+                column.nullable,
+                column.default.as_deref(),
+                column.primary_key,
+            )
+        })
+        .collect();
+    assert_eq!(
+        columns,
+        [
+            ("order_id", "integer", false, None, true),
+            (
+                "placed_at",
+                "timestamp with time zone",
+                false,
+                Some("now()"),
+                false
+            ),
+            ("note", "character varying(200)", true, None, false),
+        ]
+    );
+    assert_eq!(orders.columns[2].comment.as_deref(), Some("Free text"));
+    let recent = catalog.table(&database.name, "shop", "recent").unwrap();
+    assert_eq!(recent.kind, TableKind::View);
+    assert_eq!(
+        recent.definition.as_deref(),
+        Some(" SELECT orders.order_id\n   FROM shop.orders;")
+    );
+
+    let second = engine
+        .refresh("pg", RefreshOptions::default(), None)
+        .await
+        .unwrap();
+    assert_eq!(second.changes, vec![]);
+}
+
+#[tokio::test]
+async fn postgres_renames_are_exact() {
+    let database = fresh_database("postgres_renames_are_exact");
+    database.execute("CREATE TABLE accounts (id integer, label text);");
+    let workspace = Workspace::new();
+    let engine = workspace.engine(|_| {});
+    engine.add_connection("pg", &database.url(), None).unwrap();
+    engine
+        .refresh("pg", RefreshOptions::default(), None)
+        .await
+        .unwrap();
+
+    database.execute(
+        "ALTER TABLE accounts RENAME TO ledgers; ALTER TABLE ledgers RENAME COLUMN label TO title;",
+    );
+    let report = engine
+        .refresh("pg", RefreshOptions::default(), None)
+        .await
+        .unwrap();
+
+    assert_eq!(
+        describe_changes(&report.changes),
+        [
+            "table_renamed public.ledgers: accounts -> ledgers breaking",
+            "column_renamed public.ledgers.title: label -> title breaking",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn postgres_bad_password_fails_clearly() {
+    let database = fresh_database("postgres_bad_password_fails_clearly");
+    let workspace = Workspace::new();
+    let engine = workspace.engine(|_| {});
+    let url = cluster().url("no_such_role", &database.name);
+    engine.add_connection("pg", &url, None).unwrap();
+
+    let error = engine
+        .refresh("pg", RefreshOptions::default(), None)
+        .await
+        .unwrap_err();
+
+    assert!(matches!(error, EngineError::Driver { .. }), "{error:?}");
+    assert_eq!(
+        error.to_string(),
+        format!(
+            "refresh of connection 'pg' failed: cannot connect to Postgres database '{}': role \"no_such_role\" does not exist",
+            database.name
+        )
+    );
+}
