@@ -205,3 +205,56 @@ async fn corpus_tpcds_counts_match() {
     };
     crawl_corpus("corpus_tpcds", &["tpcds/tpcds-schema.sql"], expected).await;
 }
+
+#[tokio::test]
+async fn pagila_upgrade_reports_only_real_changes() {
+    let Some(corpus) = corpus_dir() else {
+        return;
+    };
+    let database = fresh_database("pagila_upgrade");
+    cluster().psql_file(&database.name, &corpus.join("pagila/pagila-schema-2022-12.sql"));
+    let workspace = Workspace::new();
+    let engine = workspace.engine(|_| {});
+    engine.add_connection("pagila", &database.url(), None).unwrap();
+    engine.refresh("pagila", RefreshOptions::default(), None).await.unwrap();
+
+    // Restore the newer schema into a recreated database: every oid changes.
+    cluster().psql("postgres", &format!("DROP DATABASE {0}; CREATE DATABASE {0};", database.name));
+    cluster().psql_file(&database.name, &corpus.join("pagila/pagila-schema-2026-07.sql"));
+    let report = engine.refresh("pagila", RefreshOptions::default(), None).await.unwrap();
+
+    let changes = describe_changes(&report.changes);
+    let added_partitions: Vec<&String> = changes
+        .iter()
+        .filter(|change| change.starts_with("table_added public.payment_p"))
+        .collect();
+    let others: Vec<&String> = changes
+        .iter()
+        .filter(|change| !change.starts_with("table_added public.payment_p"))
+        .collect();
+    assert_eq!(added_partitions.len(), 48);
+    assert!(
+        added_partitions
+            .iter()
+            .all(|change| change.contains(" -> partition of public.payment FOR VALUES FROM (")),
+        "{added_partitions:#?}"
+    );
+    // The new actor_info definition builds film_info with jsonb_object_agg,
+    // so the view's column type changes with it: a real, breaking change.
+    assert_eq!(others.len(), 3, "{others:#?}");
+    assert!(
+        others[0].starts_with("view_definition_changed public.actor_info:  SELECT a.actor_id,"),
+        "{}",
+        others[0]
+    );
+    assert!(others[0].contains("public.group_concat(DISTINCT"), "{}", others[0]);
+    assert!(others[0].contains("jsonb_object_agg(c.name"), "{}", others[0]);
+    assert_eq!(
+        others[1],
+        "column_type_changed public.actor_info.film_info: text -> jsonb breaking"
+    );
+    assert_eq!(
+        others[2],
+        "column_type_changed public.language.name: character(20) -> text breaking"
+    );
+}
