@@ -134,3 +134,72 @@ async fn postgres_bad_password_fails_clearly() {
         )
     );
 }
+
+#[tokio::test]
+async fn postgres_concurrent_drops_never_store_partial_tables() {
+    let database = fresh_database("postgres_concurrent_drops");
+    let create: String = (0..200)
+        .map(|index| format!("CREATE TABLE churn_{index} (id integer NOT NULL, label text, amount numeric(10,2));"))
+        .collect();
+    database.execute(&create);
+    let workspace = Workspace::new();
+    let engine = workspace.engine(|_| {});
+    engine.add_connection("pg", &database.url(), None).unwrap();
+
+    // Another session drops and recreates tables while the refreshes run.
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let churn = {
+        let stop = std::sync::Arc::clone(&stop);
+        let name = database.name.clone();
+        std::thread::spawn(move || {
+            let mut round = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                // One transaction per round: at any instant the database
+                // holds all 200 tables, so every snapshot must show 200.
+                let statements: String = (0..200)
+                    .filter(|index| index % 7 == round % 7)
+                    .map(|index| {
+                        format!(
+                            "DROP TABLE churn_{index}; CREATE TABLE churn_{index} \
+                             (id integer NOT NULL, label text, amount numeric(10,2));"
+                        )
+                    })
+                    .collect();
+                cluster().psql(&name, &format!("BEGIN; {statements} COMMIT;"));
+                round += 1;
+            }
+        })
+    };
+
+    let mut outcomes = Vec::new();
+    for _ in 0..8 {
+        outcomes.push(engine.refresh("pg", RefreshOptions::default(), None).await);
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    churn.join().unwrap();
+
+    for (index, outcome) in outcomes.iter().enumerate() {
+        let report = match outcome {
+            Ok(report) => report,
+            Err(error) => panic!("refresh failed under concurrent DDL: {error}"),
+        };
+        // Recreated tables keep their names and columns: never a drop or an addition.
+        if index > 0 {
+            assert_eq!(describe_changes(&report.changes), Vec::<String>::new());
+        }
+    }
+    for snapshot in engine.history("pg").unwrap() {
+        let (_, catalog) = engine.catalog("pg", Some(snapshot.id)).unwrap().unwrap();
+        let tables = &catalog.databases[0].schemas[0].tables;
+        assert_eq!(tables.len(), 200, "snapshot {}", snapshot.id);
+        for table in tables {
+            assert_eq!(
+                table.columns.len(),
+                3,
+                "snapshot {} table {}",
+                snapshot.id,
+                table.name
+            );
+        }
+    }
+}
