@@ -203,3 +203,35 @@ async fn postgres_concurrent_drops_never_store_partial_tables() {
         }
     }
 }
+
+#[test]
+fn postgres_connection_via_cli() {
+    let database = fresh_database("postgres_connection_via_cli");
+    database.execute("CREATE TABLE visits (visit_id bigint PRIMARY KEY, path text NOT NULL);");
+    let workspace = Workspace::new();
+    let metacrawl = |arguments: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_metacrawl"))
+            .arg("--store")
+            .arg(workspace.store_path())
+            .args(arguments)
+            .output()
+            .unwrap()
+    };
+
+    let added = metacrawl(&["connection", "add", "pg", "--url", &database.url()]);
+    let refreshed = metacrawl(&["refresh", "pg", "--wait"]);
+
+    assert_eq!(String::from_utf8_lossy(&added.stdout), "1\n");
+    assert!(
+        refreshed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&refreshed.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&refreshed.stdout);
+    assert!(
+        stdout.starts_with(
+            "snapshot 1 of 'pg': 1 databases, 1 schemas, 1 tables, 2 columns; 4 changes, 0 breaking\n"
+        ),
+        "{stdout}"
+    );
+}
