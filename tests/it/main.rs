@@ -4,6 +4,7 @@
 mod cli;
 mod fixture_driver;
 mod pg_support;
+mod postgres_cases;
 mod postgres_corpus;
 mod postgres_driver;
 mod safety;

@@ -270,4 +270,9 @@ impl PgDatabase {
     pub(crate) fn execute(&self, sql: &str) -> String {
         cluster().psql(&self.name, sql)
     }
+
+    /// Runs a SQL file in this database as the superuser.
+    pub(crate) fn execute_file(&self, path: &Path) {
+        cluster().psql_file(&self.name, path);
+    }
 }

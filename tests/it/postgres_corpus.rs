@@ -391,12 +391,12 @@ const TEMPORAL_STEPS: &[(&str, &[&str])] = &[
         ],
     ),
     (
-        // The column is dropped and added again under the same name, still
-        // last: the same column by name, now NOT NULL with a default.
+        // The column is dropped and added again under the same name (a new
+        // attnum), still last: a drop and an addition, and no move.
         "v1.16",
         &[
-            "column_nullability_changed public.current_executions.data_encoding: NULL -> NOT NULL breaking",
-            "column_default_changed public.current_executions.data_encoding: - -> ''::character varying",
+            "column_added public.current_executions.data_encoding: - -> character varying(16)",
+            "column_dropped public.current_executions.data_encoding: character varying(16) -> - breaking",
         ],
     ),
     ("v1.17", &["table_added public.chasm_node_maps: - -> table"]),

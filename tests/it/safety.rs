@@ -498,3 +498,29 @@ async fn run_of_live_process_blocks_refresh() {
         JobRunStatus::Running
     );
 }
+
+#[tokio::test]
+async fn recreated_column_reports_drop_and_add() {
+    let fixture = Fixture::new();
+    let mut orders = table("orders");
+    orders.stable_id = Some("16384".to_string());
+    orders.columns[0].stable_id = Some("16384.1".to_string());
+    orders.columns[1].stable_id = Some("16384.2".to_string());
+    fixture.set_schema("a", SchemaContent::Tables(vec![orders.clone()]));
+    fixture.refresh().await.unwrap();
+
+    // Same table, same column name, new attnum: dropped and added again.
+    let mut recreated = orders.clone();
+    recreated.columns[1].stable_id = Some("16384.3".to_string());
+    recreated.columns[1].nullable = false;
+    fixture.set_schema("a", SchemaContent::Tables(vec![recreated]));
+    let changes = fixture.refresh().await.unwrap();
+
+    assert_eq!(
+        crate::support::describe_changes(&changes),
+        [
+            "column_added a.orders.name: - -> text",
+            "column_dropped a.orders.name: text -> - breaking",
+        ]
+    );
+}

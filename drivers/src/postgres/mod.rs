@@ -39,6 +39,16 @@ const SCHEMAS_QUERY: &str = include_str!("schemas.sql");
 const TABLES_QUERY: &str = include_str!("tables.sql");
 const COLUMNS_QUERY: &str = include_str!("columns.sql");
 
+/// Settings of each database session, then its read transaction. An empty
+/// search_path makes format_type and pg_get_expr qualify every name outside
+/// pg_catalog. pg_get_expr and pg_get_viewdef print date, time and interval
+/// constants (partition bounds, defaults, view filters) in the session's
+/// TimeZone, DateStyle and IntervalStyle, so these are pinned too: otherwise
+/// a database or role default would change the text of unchanged objects.
+const SESSION_SETUP: &str = "SET search_path = ''; SET TimeZone = 'UTC'; \
+     SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres'; \
+     BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY";
+
 /// Catalog queries slower than this are logged at WARN.
 const SLOW_QUERY: Duration = Duration::from_secs(10);
 
@@ -118,10 +128,8 @@ impl Driver for PostgresDriver {
         database: &DatabaseListing,
     ) -> Result<Box<dyn DatabaseReader>, DriverError> {
         let client = self.connect(Some(&database.name)).await?;
-        // An empty search_path makes format_type qualify every type outside
-        // pg_catalog, so type names do not depend on the role's settings.
         client
-            .batch_execute("SET search_path = ''; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+            .batch_execute(SESSION_SETUP)
             .await
             .map_err(|error| classify(&error))?;
         let role: String = client

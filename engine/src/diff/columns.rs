@@ -26,10 +26,17 @@ impl Identity for Column {
 
 /// Compares the columns of one table and returns the changes, in current
 /// column order with drops last, and the column rows to close and insert.
+///
+/// With `same_table` (both versions of the table carry the same stable id), a
+/// column whose name is unchanged but whose stable id differs was dropped and
+/// created again (a Postgres attnum is never reused): it is reported as
+/// dropped and added, not as changed in place. Relative order is still judged
+/// by name, so the columns it overtook are reported as moved.
 pub(crate) fn diff_columns(
     table: &ObjectPath,
     previous: &[PreviousColumn],
     current: &[Column],
+    same_table: bool,
 ) -> (Vec<Change>, ColumnWrites) {
     let matching = match_objects(previous, current);
     let mut changes = Vec::new();
@@ -54,6 +61,7 @@ pub(crate) fn diff_columns(
         .collect();
     let moved = moved_positions(&previous_ordinals);
 
+    let mut recreated_columns: Vec<&PreviousColumn> = Vec::new();
     let mut added = matching.added.iter().peekable();
     for (pair_index, &(previous_index, current_index, renamed)) in pairs.iter().enumerate() {
         while let Some(&&added_index) = added.peek() {
@@ -67,6 +75,15 @@ pub(crate) fn diff_columns(
         let before = &previous[previous_index];
         let after = &current[current_index];
         let path = table.column(&after.name);
+        let recreated = same_table
+            && before.column.stable_id.is_some()
+            && after.stable_id.is_some()
+            && before.column.stable_id != after.stable_id;
+        if recreated {
+            recreated_columns.push(before);
+            push_added(table, after, &mut changes, &mut writes);
+            continue;
+        }
         if renamed {
             changes.push(path.change(
                 ChangeKind::ColumnRenamed,
@@ -92,8 +109,12 @@ pub(crate) fn diff_columns(
         push_added(table, &current[added_index], &mut changes, &mut writes);
     }
 
-    for &previous_index in &matching.dropped {
-        let dropped = &previous[previous_index];
+    let dropped_columns = matching
+        .dropped
+        .iter()
+        .map(|&previous_index| &previous[previous_index])
+        .chain(recreated_columns);
+    for dropped in dropped_columns {
         changes.push(table.column(&dropped.column.name).change(
             ChangeKind::ColumnDropped,
             Some(dropped.column.data_type.clone()),

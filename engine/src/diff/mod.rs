@@ -374,10 +374,11 @@ fn diff_table(
         ));
     }
 
+    let same_table = before.stable_id.is_some() && before.stable_id == table.stable_id;
     let mut columns = ColumnWrites::default();
     if content_changed {
         let (column_changes, column_writes) =
-            columns::diff_columns(&table_path, previous_columns, &table.columns);
+            columns::diff_columns(&table_path, previous_columns, &table.columns, same_table);
         changes.extend(column_changes);
         columns = column_writes;
     }
