@@ -108,7 +108,11 @@ impl DatabaseReader for StaticCatalog {
             .collect())
     }
 
-    async fn read_schema(&mut self, schema: &SchemaListing) -> Result<SchemaRead, DriverError> {
+    async fn read_schema(
+        &mut self,
+        schema: &SchemaListing,
+        _known: &metacrawl_engine::KnownVersions,
+    ) -> Result<SchemaRead, DriverError> {
         let (_, tables) = self
             .schemas
             .iter()

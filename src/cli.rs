@@ -89,6 +89,11 @@ pub(crate) struct RefreshArgs {
     #[arg(long)]
     pub(crate) allow_mass_drop: bool,
 
+    /// Read every table, even those the warehouse reports unchanged since the
+    /// last refresh (the Postgres driver skips those by default).
+    #[arg(long)]
+    pub(crate) full: bool,
+
     /// Print the change list as one JSON array instead of text.
     #[arg(long)]
     pub(crate) json: bool,

@@ -133,6 +133,7 @@ pub(crate) async fn refresh(engine: &Engine, args: &RefreshArgs) -> anyhow::Resu
     let options = RefreshOptions {
         max_drop_share: args.max_drop_share,
         allow_mass_drop: args.allow_mass_drop,
+        full: args.full,
     };
     let (sender, receiver) = watch::channel(RefreshProgress::not_started());
     let printer = tokio::spawn(print_progress(receiver));

@@ -106,6 +106,11 @@ pub struct Table {
     /// Time of the last DDL or load, as the warehouse reports it (RFC 3339).
     /// Not part of change detection: it moves on every data load in some warehouses.
     pub last_altered: Option<String>,
+    /// Driver token that changes whenever the table's metadata may have
+    /// changed (for Postgres, built from the `xmin` of its catalog rows). A
+    /// driver told the stored token can skip re-reading a table whose token
+    /// is the same. Not part of change detection.
+    pub version: Option<String>,
     pub columns: Vec<Column>,
 }
 
@@ -120,6 +125,7 @@ impl Table {
             definition: None,
             partition_of: None,
             last_altered: None,
+            version: None,
             columns: Vec::new(),
         }
     }

@@ -18,6 +18,7 @@
 
 use crate::catalog::{DatabaseListing, SchemaListing, Table};
 use async_trait::async_trait;
+use std::collections::HashMap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -93,10 +94,18 @@ impl DriverError {
     }
 }
 
+/// Version tokens ([`Table::version`]) of a schema's stored tables, by table
+/// name. Empty when the refresh must read every table.
+pub type KnownVersions = HashMap<String, String>;
+
 /// Tables read from one schema.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SchemaRead {
     pub tables: Vec<Table>,
+    /// Tables the driver did not read because their version token equals the
+    /// one in [`KnownVersions`]; the engine keeps their stored state. A driver
+    /// lists a table here only when its token is exactly the known one.
+    pub unchanged_tables: Vec<String>,
     /// Tables that exist but could not be read (a view over a dropped table,
     /// a table dropped while the crawl ran). Their previous state is kept and
     /// the snapshot's warnings name them; an unreadable new table is not added.
@@ -107,6 +116,7 @@ impl From<Vec<Table>> for SchemaRead {
     fn from(tables: Vec<Table>) -> SchemaRead {
         SchemaRead {
             tables,
+            unchanged_tables: Vec::new(),
             unreadable_tables: Vec::new(),
         }
     }
@@ -144,7 +154,13 @@ pub trait DatabaseReader: Send {
     /// Reads every table of one schema listed by [`DatabaseReader::list_schemas`],
     /// with columns in ordinal order. A table that cannot be read goes to
     /// [`SchemaRead::unreadable_tables`], never into `tables` with fewer columns.
-    async fn read_schema(&mut self, schema: &SchemaListing) -> Result<SchemaRead, DriverError>;
+    /// A driver with version tokens may skip the tables whose token is in
+    /// `known` unchanged, listing them in [`SchemaRead::unchanged_tables`].
+    async fn read_schema(
+        &mut self,
+        schema: &SchemaListing,
+        known: &KnownVersions,
+    ) -> Result<SchemaRead, DriverError>;
 }
 
 /// Creates drivers for the URL schemes it claims (`sqlite`, `postgres`, ...).

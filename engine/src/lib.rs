@@ -35,7 +35,7 @@ pub use catalog::{
 };
 pub use change::{Change, ChangeKind};
 pub use driver::{
-    DatabaseReader, Driver, DriverError, DriverErrorKind, DriverFactory, SchemaRead,
+    DatabaseReader, Driver, DriverError, DriverErrorKind, DriverFactory, KnownVersions, SchemaRead,
     UnreadableTable,
 };
 pub use engine::{Engine, RefreshReport};

@@ -15,14 +15,16 @@ use crate::compute::{run_blocking, run_on_rayon};
 use crate::diff::{
     self, NamedObject, PreviousTable, SchemaDiff, SchemaPath, TableWrite, match_named,
 };
-use crate::driver::{DatabaseReader, Driver, DriverError, DriverErrorKind, SchemaRead};
+use crate::driver::{
+    DatabaseReader, Driver, DriverError, DriverErrorKind, KnownVersions, SchemaRead,
+};
 use crate::error::EngineError;
 use crate::store::{
     ConnectionRecord, ScopeWrite, SnapshotCommit, Store, StoredDatabase, StoredSchema,
 };
 use crate::store::{DatabaseRow, SchemaRow};
 use serde::Serialize;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 use tokio::sync::watch;
@@ -38,6 +40,9 @@ pub struct RefreshOptions {
     pub max_drop_share: f64,
     /// Commit even when the share of dropped tables is above `max_drop_share`.
     pub allow_mass_drop: bool,
+    /// Read every table, even those whose version token says they did not
+    /// change: the safety net for the version shortcut.
+    pub full: bool,
 }
 
 impl Default for RefreshOptions {
@@ -45,6 +50,7 @@ impl Default for RefreshOptions {
         RefreshOptions {
             max_drop_share: DEFAULT_MAX_DROP_SHARE,
             allow_mass_drop: false,
+            full: false,
         }
     }
 }
@@ -109,6 +115,8 @@ impl RefreshProgress {
 /// State shared by the steps of one refresh.
 struct Crawl<'a> {
     store: Arc<Store>,
+    /// Read every table, ignoring version tokens.
+    full: bool,
     connection: &'a ConnectionRecord,
     progress: &'a watch::Sender<RefreshProgress>,
     commit: SnapshotCommit,
@@ -161,6 +169,7 @@ pub(crate) async fn crawl(
 ) -> Result<SnapshotCommit, EngineError> {
     let mut crawl = Crawl {
         store,
+        full: options.full,
         connection,
         progress,
         commit: SnapshotCommit {
@@ -412,7 +421,23 @@ impl Crawl<'_> {
             progress.current_scope = Some(format!("{database}.{}", schema.name))
         });
 
-        let read = match reader.read_schema(schema).await {
+        let previous_tables = match previous {
+            Some(previous) => self.previous_tables(previous).await?,
+            None => Vec::new(),
+        };
+        let known: KnownVersions = if self.full {
+            KnownVersions::new()
+        } else {
+            previous_tables
+                .iter()
+                .filter_map(|previous| {
+                    let version = previous.table.version.clone()?;
+                    Some((previous.table.name.clone(), version))
+                })
+                .collect()
+        };
+
+        let read = match reader.read_schema(schema, &known).await {
             Ok(read) => read,
             Err(error) => {
                 let excluded = error.kind == DriverErrorKind::ExcludedByFilter;
@@ -433,6 +458,7 @@ impl Crawl<'_> {
         };
         let SchemaRead {
             tables,
+            unchanged_tables,
             unreadable_tables,
         } = read;
         let tables_read = tables.len();
@@ -443,25 +469,22 @@ impl Crawl<'_> {
 
         let renamed = previous.is_some_and(|previous| previous.name != schema.name);
         self.record_schema(database, previous, schema);
-        let previous_tables = match previous {
-            Some(previous) => {
-                let connection_id = self.connection.id;
-                let previous_database = previous.database.clone();
-                let previous_name = previous.name.clone();
-                self.blocking(move |store| {
-                    store.current_tables(connection_id, &previous_database, &previous_name)
-                })
-                .await?
-            }
-            None => Vec::new(),
-        };
-        // Unreadable tables keep their stored rows: they take no part in the comparison.
-        let (kept_tables, previous_tables): (Vec<PreviousTable>, Vec<PreviousTable>) =
-            previous_tables.into_iter().partition(|previous| {
-                unreadable_tables
+        // Unreadable tables, and tables the driver found unchanged by their
+        // version token, keep their stored rows: they take no part in the comparison.
+        let kept_names: HashSet<&str> = unreadable_tables
+            .iter()
+            .map(|unreadable| unreadable.name.as_str())
+            .chain(
+                unchanged_tables
                     .iter()
-                    .any(|unreadable| unreadable.name == previous.table.name)
-            });
+                    .map(String::as_str)
+                    .filter(|name| known.contains_key(*name)),
+            )
+            .collect();
+        let (kept_tables, previous_tables): (Vec<PreviousTable>, Vec<PreviousTable>) =
+            previous_tables
+                .into_iter()
+                .partition(|previous| kept_names.contains(previous.table.name.as_str()));
 
         let path = SchemaPath {
             database: database.to_string(),

@@ -96,7 +96,11 @@ impl DatabaseReader for FixtureReader {
             .collect())
     }
 
-    async fn read_schema(&mut self, schema: &SchemaListing) -> Result<SchemaRead, DriverError> {
+    async fn read_schema(
+        &mut self,
+        schema: &SchemaListing,
+        _known: &metacrawl_engine::KnownVersions,
+    ) -> Result<SchemaRead, DriverError> {
         let found = self
             .database
             .schemas

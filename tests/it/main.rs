@@ -7,6 +7,7 @@ mod pg_support;
 mod postgres_cases;
 mod postgres_corpus;
 mod postgres_driver;
+mod postgres_incremental;
 mod safety;
 mod sqlite_refresh;
 mod support;

@@ -1,5 +1,5 @@
--- Columns of every relation of one schema ($1: namespace oid) in attnum
--- order, dropped columns and partitions excluded (a partition has its
+-- Columns of the relations of one schema ($1: namespace oid; $2: the relation
+-- oids to read) in attnum order, dropped columns and partitions excluded (a partition has its
 -- parent's columns). For a domain column, base_type and the NOT NULL of the
 -- whole domain chain are resolved by walking pg_type.typbasetype: the deepest
 -- row of the chain carries the base type and the NOT NULL of every level.
@@ -41,6 +41,7 @@ JOIN pg_catalog.pg_class AS c ON c.oid = a.attrelid
 LEFT JOIN pg_catalog.pg_attrdef AS d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
 LEFT JOIN domains ON domains.domain_oid = a.atttypid
 WHERE c.relnamespace = $1::int8::oid
+  AND c.oid = ANY ($2::int8[]::oid[])
   AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
   AND NOT c.relispartition
   AND a.attnum > 0

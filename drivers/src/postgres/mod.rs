@@ -26,7 +26,7 @@ use metacrawl_engine::catalog::{
     Column, DatabaseListing, PartitionOf, SchemaListing, Table, TableKind,
 };
 use metacrawl_engine::driver::{
-    DatabaseReader, Driver, DriverError, DriverErrorKind, DriverFactory, SchemaRead,
+    DatabaseReader, Driver, DriverError, DriverErrorKind, DriverFactory, KnownVersions, SchemaRead,
 };
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -38,6 +38,7 @@ const CURRENT_DATABASE_QUERY: &str = include_str!("current_database.sql");
 const SCHEMAS_QUERY: &str = include_str!("schemas.sql");
 const TABLES_QUERY: &str = include_str!("tables.sql");
 const COLUMNS_QUERY: &str = include_str!("columns.sql");
+const VERSIONS_QUERY: &str = include_str!("versions.sql");
 
 /// Settings of each database session, then its read transaction. An empty
 /// search_path makes format_type and pg_get_expr qualify every name outside
@@ -175,7 +176,11 @@ impl DatabaseReader for PostgresReader {
         Ok(schemas)
     }
 
-    async fn read_schema(&mut self, schema: &SchemaListing) -> Result<SchemaRead, DriverError> {
+    async fn read_schema(
+        &mut self,
+        schema: &SchemaListing,
+        known: &KnownVersions,
+    ) -> Result<SchemaRead, DriverError> {
         if !self.config.schema_in_scope(&schema.name) {
             return Err(DriverError::new(
                 DriverErrorKind::ExcludedByFilter,
@@ -208,8 +213,8 @@ impl DatabaseReader for PostgresReader {
 
         let mut attempt = 1;
         loop {
-            match self.read_schema_once(oid).await {
-                Ok(tables) => return Ok(tables.into()),
+            match self.read_schema_once(oid, known).await {
+                Ok(read) => return Ok(read),
                 Err(error)
                     if error.kind == DriverErrorKind::Vanished
                         && attempt < SCHEMA_READ_ATTEMPTS =>
@@ -238,12 +243,16 @@ impl DatabaseReader for PostgresReader {
 impl PostgresReader {
     /// Reads one schema inside a savepoint, which is rolled back on failure
     /// so the database's transaction stays usable.
-    async fn read_schema_once(&self, oid: i64) -> Result<Vec<Table>, DriverError> {
+    async fn read_schema_once(
+        &self,
+        oid: i64,
+        known: &KnownVersions,
+    ) -> Result<SchemaRead, DriverError> {
         self.client
             .batch_execute("SAVEPOINT schema_read")
             .await
             .map_err(|error| classify(&error))?;
-        let result = self.query_schema(oid).await;
+        let result = self.query_schema(oid, known).await;
         let release = match result {
             Ok(_) => "RELEASE SAVEPOINT schema_read",
             Err(_) => "ROLLBACK TO SAVEPOINT schema_read",
@@ -255,9 +264,35 @@ impl PostgresReader {
         result
     }
 
-    async fn query_schema(&self, oid: i64) -> Result<Vec<Table>, DriverError> {
-        let table_rows = timed_query(&self.client, "tables", TABLES_QUERY, &[&oid]).await?;
-        let column_rows = timed_query(&self.client, "columns", COLUMNS_QUERY, &[&oid]).await?;
+    /// Reads the version tokens of the schema's relations, then the tables
+    /// and columns of those whose token differs from the known one.
+    async fn query_schema(
+        &self,
+        oid: i64,
+        known: &KnownVersions,
+    ) -> Result<SchemaRead, DriverError> {
+        let version_rows = timed_query(&self.client, "versions", VERSIONS_QUERY, &[&oid]).await?;
+        let mut read = SchemaRead::default();
+        let mut versions: HashMap<i64, String> = HashMap::new();
+        let mut changed_oids: Vec<i64> = Vec::new();
+        for row in &version_rows {
+            let relation: i64 = row.get("oid");
+            let name: String = row.get("name");
+            let version: String = row.get("version");
+            if known.get(&name) == Some(&version) {
+                read.unchanged_tables.push(name);
+            } else {
+                changed_oids.push(relation);
+                versions.insert(relation, version);
+            }
+        }
+        if changed_oids.is_empty() {
+            return Ok(read);
+        }
+
+        let parameters: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&oid, &changed_oids];
+        let table_rows = timed_query(&self.client, "tables", TABLES_QUERY, &parameters).await?;
+        let column_rows = timed_query(&self.client, "columns", COLUMNS_QUERY, &parameters).await?;
 
         let mut columns_by_table: HashMap<i64, Vec<Column>> = HashMap::new();
         for row in &column_rows {
@@ -267,16 +302,17 @@ impl PostgresReader {
             columns.push(build_column(row, table_oid, ordinal));
         }
 
-        let mut tables = Vec::with_capacity(table_rows.len());
+        read.tables.reserve(table_rows.len());
         for row in &table_rows {
             let table_oid: i64 = row.get("oid");
             let mut table = build_table(row, table_oid)?;
             if table.kind != TableKind::Partition {
                 table.columns = columns_by_table.remove(&table_oid).unwrap_or_default();
             }
-            tables.push(table);
+            table.version = versions.remove(&table_oid);
+            read.tables.push(table);
         }
-        Ok(tables)
+        Ok(read)
     }
 }
 

@@ -1,6 +1,7 @@
--- Relations of one schema ($1: namespace oid): tables, partitioned tables,
--- partitions, views, materialized views and foreign tables. Joins are by oid,
--- never by name, so mixed-case twins stay apart.
+-- Relations of one schema ($1: namespace oid; $2: the relation oids to read):
+-- tables, partitioned tables, partitions, views, materialized views and
+-- foreign tables. Joins are by oid, never by name, so mixed-case twins stay
+-- apart.
 SELECT c.oid::int8 AS oid,
        c.relname AS name,
        c.relkind::text AS relkind,
@@ -16,5 +17,6 @@ LEFT JOIN pg_catalog.pg_inherits AS inheritance
 LEFT JOIN pg_catalog.pg_class AS parent ON parent.oid = inheritance.inhparent
 LEFT JOIN pg_catalog.pg_namespace AS parent_namespace ON parent_namespace.oid = parent.relnamespace
 WHERE c.relnamespace = $1::int8::oid
+  AND c.oid = ANY ($2::int8[]::oid[])
   AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
 ORDER BY c.relname

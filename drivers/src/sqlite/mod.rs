@@ -203,7 +203,11 @@ impl DatabaseReader for SqliteReader {
         }])
     }
 
-    async fn read_schema(&mut self, schema: &SchemaListing) -> Result<SchemaRead, DriverError> {
+    async fn read_schema(
+        &mut self,
+        schema: &SchemaListing,
+        _known: &metacrawl_engine::KnownVersions,
+    ) -> Result<SchemaRead, DriverError> {
         if schema.name != MAIN {
             return Err(DriverError::new(
                 DriverErrorKind::Vanished,

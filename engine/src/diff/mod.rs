@@ -149,8 +149,11 @@ pub fn match_tables(
         match partner {
             Some(previous_index) if !previous_matched[previous_index] => {
                 previous_matched[previous_index] = true;
+                // A new version token with the same content still needs a new
+                // row, or the table would be read again on every refresh.
                 if rewrite_all
                     || fingerprints[current_index] != previous[previous_index].fingerprint
+                    || tables[current_index].version != previous[previous_index].table.version
                 {
                     pairs.push((previous_index, current_index, false));
                 }
@@ -330,7 +333,8 @@ fn diff_table(
 ) -> (Vec<Change>, Option<TableWrite>) {
     let (mut table, fingerprint) = current;
     let content_changed = previous.fingerprint != fingerprint;
-    if !content_changed && !renamed && !rewrite_all {
+    let version_changed = previous.table.version != table.version;
+    if !content_changed && !renamed && !rewrite_all && !version_changed {
         return (Vec::new(), None);
     }
 

@@ -29,7 +29,7 @@ pub struct StoredSchema {
 /// Columns of `catalog_tables` read by [`table_from_row`], after the leading
 /// `table_key, row_id, fingerprint, database, schema`.
 const TABLE_COLUMNS: &str = "table_key, row_id, fingerprint, database, schema, name, kind, stable_id, \
-     comment, definition, partition_parent, partition_parent_schema, partition_bound, last_altered";
+     comment, definition, partition_parent, partition_parent_schema, partition_bound, last_altered, version";
 
 const COLUMN_COLUMNS: &str = "table_key, row_id, name, ordinal, data_type, normalized_type, nullable, \
      default_value, comment, identity, generated, primary_key, field_path, stable_id, base_type";
@@ -65,6 +65,7 @@ fn table_from_row(row: &Row<'_>) -> rusqlite::Result<PreviousTable> {
             definition: row.get(9)?,
             partition_of,
             last_altered: row.get(13)?,
+            version: row.get(14)?,
             columns: Vec::new(),
         },
     })

@@ -353,8 +353,8 @@ fn insert_table(
     let mut statement = transaction.prepare_cached(
         "INSERT INTO catalog_tables (table_key, connection_id, database, schema, name, kind, stable_id,
              comment, definition, partition_parent, partition_parent_schema, partition_bound,
-             last_altered, fingerprint, valid_from)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
+             last_altered, fingerprint, valid_from, version)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
     )?;
     let partition = table.partition_of.as_ref();
     statement.execute(params![
@@ -374,6 +374,7 @@ fn insert_table(
         // SQLite integers are signed: the fingerprint's bits are stored as is.
         fingerprint as i64,
         snapshot_id,
+        table.version,
     ])?;
     Ok(())
 }

@@ -89,6 +89,7 @@ CREATE TABLE catalog_tables (
     partition_parent_schema TEXT,
     partition_bound  TEXT,
     last_altered     TEXT,
+    version          TEXT,
     fingerprint      INTEGER NOT NULL,
     valid_from       INTEGER NOT NULL,
     valid_to         INTEGER
