@@ -29,16 +29,22 @@ SELECT c.oid::int8 AS table_oid,
        domains.base_type,
        a.attnotnull OR COALESCE(domains.not_null, false) AS not_null,
        pg_get_expr(d.adbin, d.adrelid) AS default_expression,
-       col_description(c.oid, a.attnum) AS comment,
+       description.description AS comment,
        a.attidentity::text AS identity,
        a.attgenerated::text AS generated,
-       EXISTS (
-           SELECT 1 FROM pg_catalog.pg_index AS i
-           WHERE i.indrelid = c.oid AND i.indisprimary AND a.attnum = ANY (i.indkey)
-       ) AS primary_key
-FROM pg_catalog.pg_attribute AS a
-JOIN pg_catalog.pg_class AS c ON c.oid = a.attrelid
+       primary_key.attnum IS NOT NULL AS primary_key
+FROM pg_catalog.pg_class AS c
+JOIN pg_catalog.pg_attribute AS a ON a.attrelid = c.oid
 LEFT JOIN pg_catalog.pg_attrdef AS d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+LEFT JOIN pg_catalog.pg_description AS description
+       ON description.objoid = c.oid
+      AND description.classoid = 'pg_catalog.pg_class'::regclass
+      AND description.objsubid = a.attnum
+LEFT JOIN (
+    SELECT i.indrelid, unnest(i.indkey::int2[]) AS attnum
+    FROM pg_catalog.pg_index AS i
+    WHERE i.indisprimary
+) AS primary_key ON primary_key.indrelid = c.oid AND primary_key.attnum = a.attnum
 LEFT JOIN domains ON domains.domain_oid = a.atttypid
 WHERE c.relnamespace = $1::int8::oid
   AND c.oid = ANY ($2::int8[]::oid[])
