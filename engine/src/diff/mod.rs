@@ -16,7 +16,6 @@ use crate::catalog::{Column, Table, TableKind};
 use crate::change::{Change, ChangeKind, ObjectPath};
 use crate::fingerprint::table_fingerprint;
 use matching::{Identity, match_objects};
-use name_hash::NameMap;
 use rayon::prelude::*;
 use std::collections::HashMap;
 
@@ -126,18 +125,19 @@ pub fn match_tables(
     tables: Vec<Table>,
     rewrite_all: bool,
 ) -> TableMatch {
-    let previous_by_name: NameMap<'_, usize> = previous
-        .iter()
-        .enumerate()
-        .map(|(index, table)| (table.table.name.as_str(), index))
-        .collect();
+    // The store returns tables sorted by name, so lookups are binary searches
+    // inside the parallel pass and no index is built on one thread first.
+    let by_name = indexes_sorted_by_name(previous);
 
     // Only fingerprints and partner indexes are produced here: the tables
     // themselves stay in place, so nothing large is moved or allocated.
     let (fingerprints, partners): (Vec<u64>, Vec<Option<usize>>) = tables
         .par_iter()
         .map(|table| {
-            let partner = previous_by_name.get(table.name.as_str()).copied();
+            let partner = by_name
+                .binary_search_by(|&index| previous[index].table.name.as_str().cmp(&table.name))
+                .ok()
+                .map(|position| by_name[position]);
             (table_fingerprint(table), partner)
         })
         .unzip();
@@ -206,6 +206,19 @@ impl Identity for Table {
     fn stable_id(&self) -> Option<&str> {
         self.stable_id.as_deref()
     }
+}
+
+/// Returns the indexes of `previous` in name order, sorting only when the
+/// list is not already sorted.
+fn indexes_sorted_by_name(previous: &[PreviousTable]) -> Vec<usize> {
+    let mut order: Vec<usize> = (0..previous.len()).collect();
+    let sorted = previous
+        .windows(2)
+        .all(|pair| pair[0].table.name <= pair[1].table.name);
+    if !sorted {
+        order.sort_by(|left, right| previous[*left].table.name.cmp(&previous[*right].table.name));
+    }
+    order
 }
 
 impl<T: Identity> Identity for &T {
@@ -415,5 +428,43 @@ fn describe_partition(partition_of: &crate::catalog::PartitionOf) -> String {
     match &partition_of.bound {
         Some(bound) => format!("{parent} {bound}"),
         None => parent,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{PreviousTable, match_tables};
+    use crate::catalog::{Table, TableKind};
+    use crate::fingerprint::table_fingerprint;
+
+    fn previous(name: &str, key: i64) -> PreviousTable {
+        let table = Table::new(name, TableKind::Table);
+        PreviousTable {
+            key,
+            row_id: key,
+            fingerprint: table_fingerprint(&table),
+            table,
+        }
+    }
+
+    #[test]
+    fn match_tables_pairs_unsorted_previous_tables() {
+        let stored = [
+            previous("zebra", 1),
+            previous("apple", 2),
+            previous("mango", 3),
+        ];
+        let current = vec![
+            Table::new("apple", TableKind::Table),
+            Table::new("mango", TableKind::View),
+            Table::new("zebra", TableKind::Table),
+        ];
+
+        let table_match = match_tables(&stored, current, false);
+
+        // Only mango changed (its kind); apple and zebra pair with no write.
+        assert_eq!(table_match.pairs, vec![(2, 1, false)]);
+        assert!(table_match.added.is_empty());
+        assert!(table_match.dropped.is_empty());
     }
 }
