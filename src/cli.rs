@@ -8,14 +8,18 @@ use std::path::PathBuf;
 #[derive(Debug, Parser)]
 #[command(name = "metacrawl", version, about, max_term_width = 100)]
 pub(crate) struct Cli {
-    /// Snapshot store file; created when missing.
+    /// Snapshot store file [default: the config file's `store`, else metacrawl.db].
+    #[arg(long, global = true, env = "METACRAWL_STORE")]
+    pub(crate) store: Option<PathBuf>,
+
+    /// Config file (TOML) with server, auth and connection settings.
     #[arg(
         long,
         global = true,
-        env = "METACRAWL_STORE",
-        default_value = "metacrawl.db"
+        env = "METACRAWL_CONFIG",
+        default_value = "metacrawl.toml"
     )]
-    pub(crate) store: PathBuf,
+    pub(crate) config: PathBuf,
 
     /// Log filter for stderr, in tracing's EnvFilter syntax (`info`, `metacrawl_engine=debug`).
     #[arg(long, global = true, env = "METACRAWL_LOG", default_value = "warn")]
@@ -46,6 +50,37 @@ pub(crate) enum Command {
     /// Build a sample SQLite music-store warehouse, refresh it, change its
     /// schema, refresh again and print the changes.
     Demo(DemoArgs),
+
+    /// Serve the GraphQL API and run queued refreshes.
+    Serve(ServeArgs),
+
+    /// Mint a development JWT signed with the configured HS256 secret.
+    Token(TokenArgs),
+
+    /// Print the GraphQL schema (SDL).
+    GraphqlSchema,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ServeArgs {
+    /// Address of the GraphQL HTTP server [default: config, else 127.0.0.1:8080].
+    #[arg(long, env = "METACRAWL_GRAPHQL_ADDR")]
+    pub(crate) graphql_addr: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct TokenArgs {
+    /// Subject (`sub` claim) of the token.
+    #[arg(long)]
+    pub(crate) sub: String,
+
+    /// Give the token the ADMIN role.
+    #[arg(long)]
+    pub(crate) admin: bool,
+
+    /// Lifetime of the token in seconds.
+    #[arg(long, default_value_t = 3600)]
+    pub(crate) ttl_secs: u64,
 }
 
 #[derive(Debug, Subcommand)]
@@ -69,6 +104,20 @@ pub(crate) enum ConnectionCommand {
     },
     /// Remove a connection with all its snapshots and changes.
     Remove { name: String },
+    /// Let a token subject refresh and read a connection (data administrator).
+    Grant {
+        name: String,
+        /// Token subject (`sub` claim) to grant.
+        #[arg(long)]
+        subject: String,
+    },
+    /// Withdraw a data administrator grant.
+    Revoke {
+        name: String,
+        /// Token subject (`sub` claim) to revoke.
+        #[arg(long)]
+        subject: String,
+    },
 }
 
 #[derive(Debug, Args)]

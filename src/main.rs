@@ -1,15 +1,22 @@
 //! The `metacrawl` command: connections, refreshes, catalogs and changes on a
 //! snapshot store file.
 
+mod api;
 mod cli;
+mod config;
 mod demo;
 mod drivers;
 mod output;
+mod serve;
 
 use anyhow::Context as _;
 use clap::Parser;
 use cli::{Cli, Command, ConnectionCommand, RefreshArgs};
-use metacrawl_engine::{Engine, RefreshOptions, RefreshPhase, RefreshProgress};
+use metacrawl_engine::{Engine, Principal, RefreshOptions, RefreshPhase, RefreshProgress};
+use std::path::PathBuf;
+
+/// Store file used when neither --store, METACRAWL_STORE nor the config names one.
+const DEFAULT_STORE: &str = "metacrawl.db";
 use std::io::{IsTerminal, Write as _};
 use std::process::ExitCode;
 use tokio::sync::watch;
@@ -53,23 +60,48 @@ fn init_logging(filter: &str) -> anyhow::Result<()> {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
-    if let Command::Demo(args) = &cli.command {
-        return demo::run(&args.dir).await;
+    match &cli.command {
+        Command::Demo(args) => return demo::run(&args.dir).await,
+        Command::GraphqlSchema => {
+            print!("{}", serve::schema_sdl());
+            return Ok(());
+        }
+        _ => {}
     }
+    let explicit_config = std::env::var_os("METACRAWL_CONFIG").is_some()
+        || std::env::args()
+            .any(|argument| argument == "--config" || argument.starts_with("--config="));
+    let config = config::load(&cli.config, explicit_config)?;
+    match cli.command {
+        Command::Token(args) => return serve::print_token(&config, &args),
+        Command::Serve(args) => {
+            let store = cli
+                .store
+                .or(config.store.clone())
+                .unwrap_or_else(|| PathBuf::from(DEFAULT_STORE));
+            return serve::run(config, &store, &args).await;
+        }
+        _ => {}
+    }
+
+    let store = cli
+        .store
+        .or(config.store)
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_STORE));
     // Only `connection add` creates a store: a mistyped --store elsewhere
     // must not quietly create an empty one.
     let creates_store = matches!(
         cli.command,
         Command::Connection(ConnectionCommand::Add { .. })
     );
-    if !creates_store && !cli.store.exists() {
+    if !creates_store && !store.exists() {
         anyhow::bail!(
             "store '{}' not found; pass --store (or set METACRAWL_STORE) to an existing store, \
              or create one with `metacrawl connection add`",
-            cli.store.display()
+            store.display()
         );
     }
-    let engine = Engine::open(&cli.store, drivers::builtin_registry())?;
+    let engine = Engine::open(&store, drivers::builtin_registry())?;
 
     match cli.command {
         Command::Connection(ConnectionCommand::Add {
@@ -91,6 +123,15 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Connection(ConnectionCommand::Remove { name }) => {
             engine.remove_connection(&name)?;
             eprintln!("removed connection '{name}' and its history");
+        }
+        Command::Connection(ConnectionCommand::Grant { name, subject }) => {
+            engine.grant_data_administrator(&Principal::system(), &name, &subject)?;
+            eprintln!("'{subject}' may now refresh and read connection '{name}'");
+        }
+        Command::Connection(ConnectionCommand::Revoke { name, subject }) => {
+            if !engine.revoke_data_administrator(&Principal::system(), &name, &subject)? {
+                eprintln!("'{subject}' had no grant on connection '{name}'");
+            }
         }
         Command::Refresh(args) => refresh(&engine, &args).await?,
         Command::Catalog(args) => {
@@ -123,7 +164,9 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 print!("{}", output::history_text(&snapshots));
             }
         }
-        Command::Demo(_) => unreachable!("the demo returned above"),
+        Command::Demo(_) | Command::GraphqlSchema | Command::Token(_) | Command::Serve(_) => {
+            unreachable!("handled above")
+        }
     }
     Ok(())
 }

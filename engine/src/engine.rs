@@ -1,5 +1,6 @@
 //! The engine: the one entry point a CLI, a server or an embedding backend uses.
 
+use crate::auth::Principal;
 use crate::catalog::Catalog;
 use crate::change::Change;
 use crate::driver::{DriverError, DriverErrorKind};
@@ -10,7 +11,7 @@ use crate::store::{ConnectionRecord, JobRun, SnapshotRecord, Store};
 use crate::worker;
 use std::path::Path;
 use std::sync::Arc;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 /// Result of a successful refresh.
 #[derive(Debug, Clone)]
@@ -28,6 +29,8 @@ const MAX_CONNECTION_NAME_LENGTH: usize = 128;
 pub struct Engine {
     store: Arc<Store>,
     registry: DriverRegistry,
+    /// Woken when this engine queues a job run, so a runner claims it at once.
+    pub(crate) queued: Arc<Notify>,
 }
 
 impl Engine {
@@ -36,6 +39,7 @@ impl Engine {
         Ok(Engine {
             store: Arc::new(Store::open(path)?),
             registry,
+            queued: Arc::new(Notify::new()),
         })
     }
 
@@ -100,61 +104,132 @@ impl Engine {
     ) -> Result<RefreshReport, EngineError> {
         options.validate()?;
         let connection = self.store.connection_by_name(name)?;
-        // A URL that was valid when added can stop working (a deleted file):
-        // that is a failed refresh of this connection, not an invalid request.
-        let driver = self
-            .registry
-            .create(&connection.url)
-            .map_err(|error| match error {
-                EngineError::InvalidUrl { reason, .. } => EngineError::Driver {
-                    connection: connection.name.clone(),
-                    error: DriverError::new(DriverErrorKind::InvalidConfig, reason),
-                },
-                other => other,
-            })?;
-
-        let job_run = self.queue_job_run(&connection)?;
+        let job_run = self.queue_job_run(&connection, None)?;
         self.store
             .start_job_run(job_run.id, worker::this_worker())?;
+        self.run_job_run(&connection, job_run.id, options, progress)
+            .await
+    }
+
+    /// Queues a refresh of a connection for the caller and returns at once; a
+    /// [`crate::runner::JobRunner`] sharing this store runs it. Fails with
+    /// [`EngineError::RefreshInProgress`] when the connection already has a
+    /// QUEUED or RUNNING job run.
+    pub fn request_refresh(
+        &self,
+        principal: &Principal,
+        connection_id: i64,
+    ) -> Result<JobRun, EngineError> {
+        let connection = self.store.connection_by_id(connection_id)?;
+        principal.authorize(&self.store, &connection, "refresh")?;
+        let job_run = self.queue_job_run(&connection, Some(&principal.subject))?;
+        tracing::info!(
+            connection_id,
+            job_run_id = job_run.id,
+            subject = %principal.subject,
+            "refresh queued"
+        );
+        self.queued.notify_one();
+        Ok(job_run)
+    }
+
+    /// Finds a connection the caller may read.
+    pub fn readable_connection(
+        &self,
+        principal: &Principal,
+        connection_id: i64,
+    ) -> Result<ConnectionRecord, EngineError> {
+        let connection = self.store.connection_by_id(connection_id)?;
+        principal.authorize(&self.store, &connection, "read")?;
+        Ok(connection)
+    }
+
+    /// Lists the connections the caller may read.
+    pub fn readable_connections(
+        &self,
+        principal: &Principal,
+    ) -> Result<Vec<ConnectionRecord>, EngineError> {
+        let mut readable = Vec::new();
+        for connection in self.store.list_connections()? {
+            if principal.admin
+                || self
+                    .store
+                    .is_data_administrator(connection.id, &principal.subject)?
+            {
+                readable.push(connection);
+            }
+        }
+        Ok(readable)
+    }
+
+    /// Grants `subject` data administration of a connection (administrators only).
+    pub fn grant_data_administrator(
+        &self,
+        principal: &Principal,
+        name: &str,
+        subject: &str,
+    ) -> Result<(), EngineError> {
+        principal.require_admin("grant access to", name)?;
+        let connection = self.store.connection_by_name(name)?;
+        self.store
+            .grant_data_administrator(connection.id, subject)?;
         tracing::info!(
             connection_id = connection.id,
-            job_run_id = job_run.id,
+            subject,
+            "data administrator granted"
+        );
+        Ok(())
+    }
+
+    /// Revokes a data administration grant (administrators only); returns
+    /// whether there was one.
+    pub fn revoke_data_administrator(
+        &self,
+        principal: &Principal,
+        name: &str,
+        subject: &str,
+    ) -> Result<bool, EngineError> {
+        principal.require_admin("revoke access to", name)?;
+        let connection = self.store.connection_by_name(name)?;
+        let revoked = self
+            .store
+            .revoke_data_administrator(connection.id, subject)?;
+        tracing::info!(
+            connection_id = connection.id,
+            subject,
+            revoked,
+            "data administrator revoked"
+        );
+        Ok(revoked)
+    }
+
+    /// Runs a job run already RUNNING in this process to its end: reads the
+    /// catalog, compares, commits. On failure the job run is FAILED with the
+    /// error, and the previous snapshot stays current.
+    pub(crate) async fn run_job_run(
+        &self,
+        connection: &ConnectionRecord,
+        job_run_id: i64,
+        options: RefreshOptions,
+        progress: Option<watch::Sender<RefreshProgress>>,
+    ) -> Result<RefreshReport, EngineError> {
+        tracing::info!(
+            connection_id = connection.id,
+            job_run_id,
             driver = %connection.driver,
             "refresh started"
         );
-
         let progress = progress.unwrap_or_else(|| watch::channel(RefreshProgress::not_started()).0);
-        let store = Arc::clone(&self.store);
-        let crawl_connection = connection.clone();
-        let crawl_progress = progress.clone();
-        // A panic in a driver or in the comparison must end as a FAILED job run,
-        // not leave it RUNNING: the crawl runs in its own task.
-        let crawl = tokio::spawn(async move {
-            refresh::crawl(store, driver, &crawl_connection, options, &crawl_progress).await
-        });
-        let commit = match crawl.await {
-            Ok(result) => result,
-            Err(error) => Err(EngineError::Internal(format!(
-                "the refresh task failed: {error}"
-            ))),
-        };
-
-        let outcome = commit.and_then(|mut commit| {
-            commit.job_run_id = Some(job_run.id);
-            let snapshot = self.store.commit_snapshot(&commit)?;
-            Ok(RefreshReport {
-                job_run_id: job_run.id,
-                snapshot,
-                changes: commit.changes,
-            })
-        });
+        let outcome = self
+            .crawl_and_commit(connection, job_run_id, options, &progress)
+            .await;
         progress.send_modify(|progress| progress.phase = RefreshPhase::Finished);
 
         match outcome {
             Ok(report) => {
                 tracing::info!(
                     connection_id = connection.id,
-                    job_run_id = job_run.id,
+                    job_run_id,
                     snapshot_id = report.snapshot.id,
                     changes = report.changes.len(),
                     breaking = report.snapshot.breaking_change_count,
@@ -169,13 +244,13 @@ impl Engine {
                 // INFO, not WARN: the error goes back to the caller, who reports it.
                 tracing::info!(
                     connection_id = connection.id,
-                    job_run_id = job_run.id,
+                    job_run_id,
                     error = %error,
                     "refresh failed"
                 );
-                if let Err(store_error) = self.store.fail_job_run(job_run.id, &error.to_string()) {
+                if let Err(store_error) = self.store.fail_job_run(job_run_id, &error.to_string()) {
                     tracing::error!(
-                        job_run_id = job_run.id,
+                        job_run_id,
                         error = %store_error,
                         "recording the failed job run failed"
                     );
@@ -185,13 +260,63 @@ impl Engine {
         }
     }
 
+    async fn crawl_and_commit(
+        &self,
+        connection: &ConnectionRecord,
+        job_run_id: i64,
+        options: RefreshOptions,
+        progress: &watch::Sender<RefreshProgress>,
+    ) -> Result<RefreshReport, EngineError> {
+        // A URL that was valid when added can stop working (a deleted file):
+        // that is a failed refresh of this connection, not an invalid request.
+        let driver = self
+            .registry
+            .create(&connection.url)
+            .map_err(|error| match error {
+                EngineError::InvalidUrl { reason, .. } => EngineError::Driver {
+                    connection: connection.name.clone(),
+                    error: DriverError::new(DriverErrorKind::InvalidConfig, reason),
+                },
+                other => other,
+            })?;
+
+        let store = Arc::clone(&self.store);
+        let crawl_connection = connection.clone();
+        let crawl_progress = progress.clone();
+        // A panic in a driver or in the comparison must end as a FAILED job run,
+        // not leave it RUNNING: the crawl runs in its own task.
+        let crawl = tokio::spawn(async move {
+            refresh::crawl(store, driver, &crawl_connection, options, &crawl_progress).await
+        });
+        let mut commit = match crawl.await {
+            Ok(result) => result?,
+            Err(error) => {
+                return Err(EngineError::Internal(format!(
+                    "the refresh task failed: {error}"
+                )));
+            }
+        };
+
+        commit.job_run_id = Some(job_run_id);
+        let snapshot = self.store.commit_snapshot(&commit)?;
+        Ok(RefreshReport {
+            job_run_id,
+            snapshot,
+            changes: commit.changes,
+        })
+    }
+
     /// Queues a job run. A RUNNING run whose process on this host has exited
     /// (killed, crashed) is marked FAILED first, so it cannot block the
     /// connection forever.
-    fn queue_job_run(&self, connection: &ConnectionRecord) -> Result<JobRun, EngineError> {
+    fn queue_job_run(
+        &self,
+        connection: &ConnectionRecord,
+        user_id: Option<&str>,
+    ) -> Result<JobRun, EngineError> {
         let active = match self
             .store
-            .insert_job_run(connection.id, &connection.name, None)
+            .insert_job_run(connection.id, &connection.name, user_id)
         {
             Err(EngineError::RefreshInProgress { job_run_id, .. }) => job_run_id,
             other => return other,
@@ -201,7 +326,7 @@ impl Engine {
         let Some(worker) = worker.filter(|worker| worker::is_dead_local_worker(worker)) else {
             return self
                 .store
-                .insert_job_run(connection.id, &connection.name, None);
+                .insert_job_run(connection.id, &connection.name, user_id);
         };
         let message = format!("interrupted: the process running it ({worker}) exited");
         tracing::warn!(
@@ -212,7 +337,7 @@ impl Engine {
         );
         self.store.fail_job_run(active, &message)?;
         self.store
-            .insert_job_run(connection.id, &connection.name, None)
+            .insert_job_run(connection.id, &connection.name, user_id)
     }
 
     /// Returns a snapshot (the latest when `snapshot_id` is `None`) and the

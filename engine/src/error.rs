@@ -7,6 +7,8 @@ use crate::driver::DriverError;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
     NotFound,
+    /// The caller is known but may not do this.
+    PermissionDenied,
     AlreadyExists,
     InvalidArgument,
     /// The request is valid but the current state forbids it (a refresh is
@@ -24,6 +26,15 @@ pub enum EngineError {
         "connection '{name}' not found; `metacrawl connection list` shows the known connections"
     )]
     ConnectionNotFound { name: String },
+
+    #[error(
+        "'{subject}' may not {action} connection '{connection}'; an administrator can grant data administration of it"
+    )]
+    Forbidden {
+        subject: String,
+        action: &'static str,
+        connection: String,
+    },
 
     #[error("connection '{name}' already exists; remove it first or choose another name")]
     ConnectionExists { name: String },
@@ -96,6 +107,7 @@ impl EngineError {
             | EngineError::SnapshotNotFound { .. }
             | EngineError::JobRunNotFound { .. } => ErrorCode::NotFound,
             EngineError::ConnectionExists { .. } => ErrorCode::AlreadyExists,
+            EngineError::Forbidden { .. } => ErrorCode::PermissionDenied,
             EngineError::InvalidConnectionName { .. }
             | EngineError::InvalidUrl { .. }
             | EngineError::UnknownScheme { .. }

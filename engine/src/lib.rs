@@ -15,6 +15,7 @@
 //! | [`refresh`] | options and progress of a refresh |
 //! | [`engine`] | the entry point: connections, refresh, catalog, changes |
 
+pub mod auth;
 pub mod catalog;
 pub mod change;
 mod compute;
@@ -26,10 +27,12 @@ pub mod fingerprint;
 pub mod redact;
 pub mod refresh;
 pub mod registry;
+pub mod runner;
 pub mod store;
 pub mod types;
-mod worker;
+pub(crate) mod worker;
 
+pub use auth::Principal;
 pub use catalog::{
     Catalog, Column, Database, DatabaseListing, Schema, SchemaListing, Table, TableKind,
 };

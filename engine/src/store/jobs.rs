@@ -185,6 +185,77 @@ impl Store {
             .map(Option::flatten)
     }
 
+    /// Claims the oldest QUEUED job run for `worker`, moving it to RUNNING.
+    /// The conditional UPDATE makes the claim atomic: of several processes
+    /// sharing the store, one gets each job run.
+    pub fn claim_queued_job_run(&self, worker: &str) -> Result<Option<JobRun>, EngineError> {
+        let claimed: Option<i64> = self
+            .lock()
+            .query_row(
+                "UPDATE job_runs
+                 SET status = 'RUNNING', worker = ?1, started_at = strftime('%Y-%m-%dT%H:%M:%fZ', 'now')
+                 WHERE id = (SELECT id FROM job_runs WHERE status = 'QUEUED' ORDER BY id LIMIT 1)
+                   AND status = 'QUEUED'
+                 RETURNING id",
+                [worker],
+                |row| row.get(0),
+            )
+            .optional()
+            .map_err(|error| self.error("claiming a job run", error))?;
+        claimed.map(|id| self.job_run(id)).transpose()
+    }
+
+    /// Lists the RUNNING job runs with the worker recorded for each.
+    pub fn running_job_runs(&self) -> Result<Vec<(i64, Option<String>)>, EngineError> {
+        let connection = self.lock();
+        let read = || -> rusqlite::Result<Vec<(i64, Option<String>)>> {
+            let mut statement = connection
+                .prepare("SELECT id, worker FROM job_runs WHERE status = 'RUNNING' ORDER BY id")?;
+            let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            rows.collect()
+        };
+        read().map_err(|error| self.error("listing running job runs", error))
+    }
+
+    /// Returns the newest job run of a connection, and its newest successful one.
+    pub fn last_job_runs(
+        &self,
+        connection_id: i64,
+    ) -> Result<(Option<JobRun>, Option<JobRun>), EngineError> {
+        let connection = self.lock();
+        let read = |filter: &str| -> rusqlite::Result<Option<JobRun>> {
+            connection
+                .query_row(
+                    &format!(
+                        "SELECT {COLUMNS} FROM job_runs WHERE connection_id = ?1 {filter} ORDER BY id DESC LIMIT 1"
+                    ),
+                    [connection_id],
+                    from_row,
+                )
+                .optional()
+        };
+        let last = read("").map_err(|error| self.error("reading job runs", error))?;
+        let last_successful = read("AND status = 'SUCCESS'")
+            .map_err(|error| self.error("reading job runs", error))?;
+        Ok((last, last_successful))
+    }
+
+    /// Counts job runs by status, for metrics.
+    pub fn job_run_counts(&self) -> Result<Vec<(JobRunStatus, i64)>, EngineError> {
+        let connection = self.lock();
+        let read = || -> rusqlite::Result<Vec<(String, i64)>> {
+            let mut statement = connection
+                .prepare("SELECT status, count(*) FROM job_runs GROUP BY status ORDER BY status")?;
+            let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?)))?;
+            rows.collect()
+        };
+        let rows = read().map_err(|error| self.error("counting job runs", error))?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(status, count)| Some((JobRunStatus::parse(&status)?, count)))
+            .collect())
+    }
+
     /// Finds a job run by id.
     pub fn job_run(&self, job_run_id: i64) -> Result<JobRun, EngineError> {
         self.lock()

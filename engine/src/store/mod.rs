@@ -13,8 +13,10 @@
 mod catalog;
 mod commit;
 mod connections;
+mod grants;
 mod history;
 mod jobs;
+mod metrics;
 mod migrations;
 
 pub use catalog::{StoredDatabase, StoredSchema};
@@ -22,6 +24,7 @@ pub use commit::{CatalogCounts, DatabaseRow, SchemaRow, ScopeWrite, SnapshotComm
 pub use connections::ConnectionRecord;
 pub use history::SnapshotRecord;
 pub use jobs::{JobRun, JobRunStatus};
+pub use metrics::{DURATION_BUCKETS, StoreMetrics};
 
 use crate::error::EngineError;
 use rusqlite::Connection;

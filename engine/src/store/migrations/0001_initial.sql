@@ -13,6 +13,14 @@ CREATE TABLE connections (
     created_at  TEXT NOT NULL
 );
 
+-- Subjects (JWT `sub`) allowed to refresh and read one connection.
+CREATE TABLE data_administrators (
+    connection_id INTEGER NOT NULL REFERENCES connections (id) ON DELETE CASCADE,
+    subject       TEXT NOT NULL,
+    granted_at    TEXT NOT NULL,
+    PRIMARY KEY (connection_id, subject)
+);
+
 CREATE TABLE job_runs (
     id            INTEGER PRIMARY KEY,
     connection_id INTEGER NOT NULL REFERENCES connections (id) ON DELETE CASCADE,

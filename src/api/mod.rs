@@ -1,0 +1,7 @@
+//! The network APIs of `metacrawl serve`. Each API maps engine errors to its
+//! own status codes in one place.
+
+pub(crate) mod auth;
+pub(crate) mod graphql;
+pub(crate) mod metrics;
+pub(crate) mod server;
