@@ -9,5 +9,6 @@ mod postgres_corpus;
 mod postgres_driver;
 mod postgres_incremental;
 mod safety;
+mod server;
 mod sqlite_refresh;
 mod support;
