@@ -21,9 +21,10 @@ pub(crate) struct Cli {
     )]
     pub(crate) config: PathBuf,
 
-    /// Log filter for stderr, in tracing's EnvFilter syntax (`info`, `metacrawl_engine=debug`).
-    #[arg(long, global = true, env = "METACRAWL_LOG", default_value = "warn")]
-    pub(crate) log: String,
+    /// Log filter for stderr, in tracing's EnvFilter syntax (`info`,
+    /// `metacrawl_engine=debug`) [default: info for serve, warn otherwise].
+    #[arg(long, global = true, env = "METACRAWL_LOG")]
+    pub(crate) log: Option<String>,
 
     #[command(subcommand)]
     pub(crate) command: Command,

@@ -23,7 +23,11 @@ use tokio::sync::watch;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    if let Err(error) = init_logging(&cli.log) {
+    let default_log = match cli.command {
+        Command::Serve(_) => "info",
+        _ => "warn",
+    };
+    if let Err(error) = init_logging(cli.log.as_deref().unwrap_or(default_log)) {
         eprintln!("error: {error:#}");
         return ExitCode::from(2);
     }

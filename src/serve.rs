@@ -17,8 +17,8 @@ const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 30;
 /// Returns the GraphQL schema in SDL.
 pub(crate) fn schema_sdl() -> String {
     async_graphql::Schema::build(
-        graphql::QueryRoot,
-        graphql::MutationRoot,
+        graphql::Query::default(),
+        graphql::Mutation::default(),
         async_graphql::EmptySubscription,
     )
     .finish()

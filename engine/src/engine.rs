@@ -90,6 +90,56 @@ impl Engine {
         Ok(())
     }
 
+    /// Adds a connection for a caller, who must be an administrator.
+    pub fn create_connection(
+        &self,
+        principal: &Principal,
+        name: &str,
+        url: &str,
+        description: Option<&str>,
+    ) -> Result<ConnectionRecord, EngineError> {
+        principal.require_admin("create", name)?;
+        self.add_connection(name, url, description)
+    }
+
+    /// Changes the URL and description of a connection (administrators only).
+    /// The URL is checked by its driver first, as when adding.
+    pub fn update_connection(
+        &self,
+        principal: &Principal,
+        connection_id: i64,
+        url: Option<&str>,
+        description: Option<&str>,
+    ) -> Result<ConnectionRecord, EngineError> {
+        let current = self.store.connection_by_id(connection_id)?;
+        principal.require_admin("update", &current.name)?;
+        let url = match url {
+            Some(url) => {
+                let url = self.registry.canonical_url(url)?;
+                self.registry.create(&url)?;
+                url
+            }
+            None => current.url.clone(),
+        };
+        let driver = self.registry.driver_name(&url)?;
+        let description = description.or(current.description.as_deref());
+        self.store
+            .update_connection(connection_id, &url, driver, description)?;
+        tracing::info!(connection_id, connection = %current.name, "connection updated");
+        self.store.connection_by_id(connection_id)
+    }
+
+    /// Removes a connection with its whole history (administrators only).
+    pub fn delete_connection(
+        &self,
+        principal: &Principal,
+        connection_id: i64,
+    ) -> Result<(), EngineError> {
+        let connection = self.store.connection_by_id(connection_id)?;
+        principal.require_admin("delete", &connection.name)?;
+        self.remove_connection(&connection.name)
+    }
+
     /// Refreshes a connection and waits for the result: queues a job run, reads
     /// the catalog, compares it with the current snapshot and commits the next
     /// one. On failure the job run is FAILED with the error, and the previous

@@ -6,8 +6,10 @@
 //! FORBIDDEN, NOT_FOUND, REFRESH_IN_PROGRESS, BAD_USER_INPUT or
 //! INTERNAL_SERVER_ERROR. Engine errors are mapped in [`to_graphql_error`].
 
+use super::graphql_extras::{AdminMutation, ExtraQuery};
 use async_graphql::{
-    Context, EmptySubscription, Enum, ErrorExtensions, ID, Object, Schema, SimpleObject,
+    Context, EmptySubscription, Enum, ErrorExtensions, ID, MergedObject, Object, Schema,
+    SimpleObject,
 };
 use metacrawl_engine::runner::ProgressBoard;
 use metacrawl_engine::store::{
@@ -20,14 +22,22 @@ pub(crate) const MAX_DEPTH: usize = 10;
 /// Maximum complexity (fields selected, lists counted once) of a query.
 pub(crate) const MAX_COMPLEXITY: usize = 200;
 
-pub(crate) type ApiSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub(crate) type ApiSchema = Schema<Query, Mutation, EmptySubscription>;
+
+/// Every query: the hosted API's, then the extras.
+#[derive(Debug, Default, MergedObject)]
+pub(crate) struct Query(QueryRoot, ExtraQuery);
+
+/// Every mutation: the hosted API's, then the administration extras.
+#[derive(Debug, Default, MergedObject)]
+pub(crate) struct Mutation(MutationRoot, AdminMutation);
 
 /// Result of authenticating one request, attached to it as data.
 pub(crate) type Authentication = Result<Principal, String>;
 
 /// Builds the schema over an engine.
 pub(crate) fn build_schema(engine: Engine, board: ProgressBoard) -> ApiSchema {
-    Schema::build(QueryRoot, MutationRoot, EmptySubscription)
+    Schema::build(Query::default(), Mutation::default(), EmptySubscription)
         .data(engine)
         .data(board)
         .limit_depth(MAX_DEPTH)
@@ -62,14 +72,16 @@ pub(crate) fn to_graphql_error(error: EngineError) -> async_graphql::Error {
     coded_error(code, error.to_string())
 }
 
-fn principal<'a>(context: &'a Context<'_>) -> async_graphql::Result<&'a Principal> {
+/// Returns the authenticated caller, or the UNAUTHENTICATED error.
+pub(crate) fn principal<'a>(context: &'a Context<'_>) -> async_graphql::Result<&'a Principal> {
     match context.data::<Authentication>()? {
         Ok(principal) => Ok(principal),
         Err(reason) => Err(coded_error("UNAUTHENTICATED", reason.clone())),
     }
 }
 
-fn parse_connection_id(id: &ID) -> async_graphql::Result<i64> {
+/// Parses a connection id, or returns BAD_USER_INPUT.
+pub(crate) fn parse_connection_id(id: &ID) -> async_graphql::Result<i64> {
     id.parse::<i64>().map_err(|_| {
         coded_error(
             "BAD_USER_INPUT",
@@ -81,8 +93,8 @@ fn parse_connection_id(id: &ID) -> async_graphql::Result<i64> {
     })
 }
 
-/// Root of queries.
-#[derive(Debug)]
+/// Queries of the hosted API.
+#[derive(Debug, Default)]
 pub(crate) struct QueryRoot;
 
 #[Object]
@@ -116,8 +128,8 @@ impl QueryRoot {
     }
 }
 
-/// Root of mutations.
-#[derive(Debug)]
+/// Mutations of the hosted API.
+#[derive(Debug, Default)]
 pub(crate) struct MutationRoot;
 
 #[Object]
@@ -143,6 +155,12 @@ impl MutationRoot {
 #[derive(Debug)]
 pub(crate) struct Connection {
     record: ConnectionRecord,
+}
+
+impl Connection {
+    pub(crate) fn new(record: ConnectionRecord) -> Connection {
+        Connection { record }
+    }
 }
 
 #[Object]

@@ -531,3 +531,171 @@ async fn health_and_metrics_respond() {
     );
     assert!(metrics.contains("metacrawl_changes 15\n"), "{metrics}");
 }
+
+#[tokio::test]
+async fn extras_show_snapshots_changes_and_catalog() {
+    let workspace = Workspace::new();
+    let url = workspace.sqlite_warehouse(MUSIC_SETUP);
+    let server = Server::start(&workspace);
+    let admin = token(&workspace, "alice", true);
+    let bob = token(&workspace, "bob", false);
+
+    let created = server
+        .post(
+            json!({"query": "mutation($url: String!) { createConnection(name: \"music\", url: $url, description: \"store\") { id details { name description } } }", "variables": {"url": url}}),
+            Some(&admin),
+        )
+        .await;
+    let id = created["data"]["createConnection"]["id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let denied = server
+        .post(json!({"query": "mutation { createConnection(name: \"other\", url: \"sqlite://x\") { id } }"}), Some(&bob))
+        .await;
+    let granted = server
+        .post(
+            json!({"query": "mutation($id: ID!) { grantDataAdministrator(connectionId: $id, subject: \"bob\") }", "variables": {"id": id}}),
+            Some(&admin),
+        )
+        .await;
+    server.refresh(&id, &bob).await;
+    server.wait_for_end(&id, &bob).await;
+    crate::support::execute(
+        &workspace.path("warehouse.db"),
+        "ALTER TABLE artists ADD COLUMN country TEXT;",
+    );
+    server.refresh(&id, &bob).await;
+    server.wait_for_end(&id, &bob).await;
+    let extras = server
+        .post(
+            json!({"query": "query($id: ID!) { snapshots(connectionId: $id) { id tables columns changeCount } changes(connectionId: $id, after: \"1\") { snapshotId kind table column after breaking } catalog(connectionId: $id, snapshotId: \"1\") { name schemas { name tables { name kind } } } }", "variables": {"id": id}}),
+            Some(&bob),
+        )
+        .await;
+
+    assert_eq!(
+        created["data"]["createConnection"]["details"],
+        json!({"name": "music", "description": "store"})
+    );
+    assert_eq!(error_code(&denied), "FORBIDDEN");
+    assert_eq!(granted, json!({"data": {"grantDataAdministrator": true}}));
+    let data = &extras["data"];
+    assert_eq!(
+        data["snapshots"],
+        json!([
+            {"id": "1", "tables": 13, "columns": 55, "changeCount": 15},
+            {"id": "2", "tables": 13, "columns": 56, "changeCount": 1},
+        ])
+    );
+    assert_eq!(
+        data["changes"],
+        json!([{"snapshotId": "2", "kind": "column_added", "table": "artists", "column": "country", "after": "TEXT", "breaking": false}])
+    );
+    let tables = data["catalog"][0]["schemas"][0]["tables"]
+        .as_array()
+        .unwrap();
+    assert_eq!(tables.len(), 13);
+    assert_eq!(
+        tables[0],
+        json!({"name": "album_track_counts", "kind": "view"})
+    );
+}
+
+#[tokio::test]
+async fn config_declares_connections() {
+    let workspace = Workspace::new();
+    let url = workspace.sqlite_warehouse(MUSIC_SETUP);
+    std::fs::write(
+        workspace.path("metacrawl.toml"),
+        format!(
+            "[server]\nconcurrency = 2\n\n[[connections]]\nname = \"music\"\nurl = \"{url}\"\ndescription = \"declared\"\ndata_administrators = [\"bob\"]\n"
+        ),
+    )
+    .unwrap();
+    let server = Server::start(&workspace);
+    let bob = token(&workspace, "bob", false);
+
+    let listed = server
+        .post(
+            json!({"query": "{ connections { id details { name description } } }"}),
+            Some(&bob),
+        )
+        .await;
+
+    assert_eq!(
+        listed,
+        json!({"data": {"connections": [{"id": "1", "details": {"name": "music", "description": "declared"}}]}})
+    );
+    assert_eq!(
+        server.refresh("1", &bob).await,
+        json!({"data": {"connectionRefresh": true}})
+    );
+}
+
+#[tokio::test]
+async fn rs256_rejects_algorithm_confusion() {
+    let workspace = Workspace::new();
+    let private_key = workspace.path("private.pem");
+    let public_key = workspace.path("public.pem");
+    let status = Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+            "-out",
+        ])
+        .arg(&private_key)
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let status = Command::new("openssl")
+        .args(["pkey", "-pubout", "-in"])
+        .arg(&private_key)
+        .arg("-out")
+        .arg(&public_key)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    std::fs::write(
+        workspace.path("metacrawl.toml"),
+        format!(
+            "[auth]\nalgorithm = \"RS256\"\npublic_key_file = \"{}\"\n",
+            public_key.display()
+        ),
+    )
+    .unwrap();
+    let url = workspace.sqlite_warehouse(MUSIC_SETUP);
+    let id = cli(&workspace, &["connection", "add", "music", "--url", &url]);
+    let server = Server::start(&workspace);
+
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let claims = json!({"sub": "alice", "exp": now + 600, "roles": ["ADMIN"]});
+    let private_pem = std::fs::read(&private_key).unwrap();
+    let public_pem = std::fs::read(&public_key).unwrap();
+    let signed = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::RS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_rsa_pem(&private_pem).unwrap(),
+    )
+    .unwrap();
+    // The public key used as an HMAC secret: the classic confusion attack.
+    let confused = jsonwebtoken::encode(
+        &jsonwebtoken::Header::new(jsonwebtoken::Algorithm::HS256),
+        &claims,
+        &jsonwebtoken::EncodingKey::from_secret(&public_pem).unwrap(),
+    )
+    .unwrap();
+
+    let accepted = server.refresh(&id, &signed).await;
+    let rejected = server.refresh(&id, &confused).await;
+
+    assert_eq!(accepted, json!({"data": {"connectionRefresh": true}}));
+    assert_eq!(error_code(&rejected), "UNAUTHENTICATED", "{rejected}");
+}

@@ -136,6 +136,29 @@ impl Store {
         read().map_err(|error| self.error("listing connections", error))
     }
 
+    /// Replaces the URL, driver and description of a connection.
+    pub fn update_connection(
+        &self,
+        id: i64,
+        url: &str,
+        driver: &str,
+        description: Option<&str>,
+    ) -> Result<(), EngineError> {
+        let updated = self
+            .lock()
+            .execute(
+                "UPDATE connections SET url = ?2, driver = ?3, description = ?4 WHERE id = ?1",
+                params![id, url, driver, description],
+            )
+            .map_err(|error| self.error("updating a connection", error))?;
+        if updated == 0 {
+            return Err(EngineError::ConnectionNotFound {
+                name: id.to_string(),
+            });
+        }
+        Ok(())
+    }
+
     /// Deletes a connection with its job runs, snapshots, catalog rows and changes.
     pub fn delete_connection(&self, name: &str) -> Result<(), EngineError> {
         let deleted = self
