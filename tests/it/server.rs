@@ -699,3 +699,21 @@ async fn rs256_rejects_algorithm_confusion() {
     assert_eq!(accepted, json!({"data": {"connectionRefresh": true}}));
     assert_eq!(error_code(&rejected), "UNAUTHENTICATED", "{rejected}");
 }
+
+#[test]
+fn api_docs_show_current_schema() {
+    let output = Command::new(env!("CARGO_BIN_EXE_metacrawl"))
+        .arg("graphql-schema")
+        .output()
+        .unwrap();
+    let sdl = String::from_utf8(output.stdout).unwrap();
+    let docs =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/api.md")).unwrap();
+
+    let documented = docs
+        .split("```graphql\n")
+        .nth(1)
+        .and_then(|rest| rest.split("\n```").next())
+        .unwrap();
+    assert_eq!(documented, sdl.trim_end());
+}
