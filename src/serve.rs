@@ -73,13 +73,13 @@ pub(crate) async fn run(config: ConfigFile, store: &Path, args: &ServeArgs) -> a
             .and_then(|value| value.parse::<u64>().ok())
             .or(config.server.job_timeout_secs)
             .map(Duration::from_secs),
+        shutdown_grace: Duration::from_secs(
+            config
+                .server
+                .shutdown_grace_secs
+                .unwrap_or(DEFAULT_SHUTDOWN_GRACE_SECS),
+        ),
     };
-    let grace = Duration::from_secs(
-        config
-            .server
-            .shutdown_grace_secs
-            .unwrap_or(DEFAULT_SHUTDOWN_GRACE_SECS),
-    );
     let runner = JobRunner::start(engine.clone(), options)?;
 
     let address = args
@@ -108,10 +108,10 @@ pub(crate) async fn run(config: ConfigFile, store: &Path, args: &ServeArgs) -> a
         .context("the HTTP server failed")?;
 
     tracing::info!(
-        grace_secs = grace.as_secs(),
+        grace_secs = options.shutdown_grace.as_secs(),
         "shutting down; waiting for running refreshes"
     );
-    runner.shutdown(grace).await;
+    runner.shutdown().await;
     tracing::info!("metacrawl stopped");
     Ok(())
 }

@@ -32,6 +32,8 @@ pub struct RunnerOptions {
     pub concurrency: usize,
     /// Longest a refresh may run before it is stopped and marked FAILED.
     pub job_timeout: Option<Duration>,
+    /// How long running refreshes may go on after shutdown starts.
+    pub shutdown_grace: Duration,
 }
 
 impl Default for RunnerOptions {
@@ -39,6 +41,7 @@ impl Default for RunnerOptions {
         RunnerOptions {
             concurrency: 4,
             job_timeout: None,
+            shutdown_grace: Duration::from_secs(30),
         }
     }
 }
@@ -84,6 +87,7 @@ pub struct JobRunner {
     stop: watch::Sender<bool>,
     task: tokio::task::JoinHandle<()>,
     board: ProgressBoard,
+    grace: Duration,
 }
 
 impl JobRunner {
@@ -93,7 +97,12 @@ impl JobRunner {
         let (stop, stopped) = watch::channel(false);
         let board = ProgressBoard::default();
         let task = tokio::spawn(dispatch(engine, options, stopped, board.clone()));
-        Ok(JobRunner { stop, task, board })
+        Ok(JobRunner {
+            stop,
+            task,
+            board,
+            grace: options.shutdown_grace,
+        })
     }
 
     /// Returns the board that shows the progress of running job runs.
@@ -101,12 +110,12 @@ impl JobRunner {
         self.board.clone()
     }
 
-    /// Stops claiming job runs, lets running ones finish within `grace`, and
-    /// marks those still running FAILED ("interrupted by shutdown").
-    pub async fn shutdown(self, grace: Duration) {
+    /// Stops claiming job runs, lets running ones finish within the grace
+    /// period, and marks those still running FAILED ("interrupted by shutdown").
+    pub async fn shutdown(self) {
         let _ = self.stop.send(true);
         // The dispatcher waits out the grace period itself; give it a margin.
-        if tokio::time::timeout(grace + Duration::from_secs(5), self.task)
+        if tokio::time::timeout(self.grace + Duration::from_secs(5), self.task)
             .await
             .is_err()
         {
@@ -138,7 +147,7 @@ async fn dispatch(
 ) {
     let permits = Arc::new(Semaphore::new(options.concurrency.max(1)));
     let mut running: JoinSet<i64> = JoinSet::new();
-    let grace_after_stop = Duration::from_secs(30);
+    let grace_after_stop = options.shutdown_grace;
 
     loop {
         if *stopped.borrow() {

@@ -717,3 +717,77 @@ fn api_docs_show_current_schema() {
         .unwrap();
     assert_eq!(documented, sdl.trim_end());
 }
+
+#[tokio::test]
+async fn shutdown_marks_running_job_interrupted() {
+    let workspace = Workspace::new();
+    std::fs::write(
+        workspace.path("metacrawl.toml"),
+        "[server]\nshutdown_grace_secs = 1\n",
+    )
+    .unwrap();
+    let (port, hang) = hanging_port().await;
+    let url = format!("postgres://app@127.0.0.1:{port}/sales");
+    let id = cli(&workspace, &["connection", "add", "slow", "--url", &url]);
+    let mut server = Server::start(&workspace);
+    let admin = token(&workspace, "alice", true);
+    server.refresh(&id, &admin).await;
+    for _ in 0..100 {
+        let status = server.status(&id, &admin).await;
+        if status["data"]["connection"]["status"]["lastRun"]["status"]
+            == json!("JOB_RUN_STATUS_RUNNING")
+        {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    let terminated = Command::new("kill")
+        .args(["-TERM", &server.child.id().to_string()])
+        .status()
+        .unwrap();
+    let exit = server.child.wait().unwrap();
+    hang.abort();
+
+    assert!(terminated.success());
+    assert!(exit.success(), "{exit:?}");
+    let connection = rusqlite::Connection::open(workspace.store_path()).unwrap();
+    let (status, error): (String, String) = connection
+        .query_row("SELECT status, error FROM job_runs", [], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .unwrap();
+    assert_eq!(status, "FAILED");
+    assert_eq!(error, "interrupted by shutdown before it finished");
+}
+
+#[tokio::test]
+async fn unknown_role_fails_without_secret() {
+    let database = crate::pg_support::fresh_database("unknown_role_fails_without_secret");
+    let workspace = Workspace::new();
+    let url = crate::pg_support::cluster()
+        .url("ghost", &database.name)
+        .replace("ghost@", "ghost:hunter2@");
+    let id = cli(&workspace, &["connection", "add", "ghost", "--url", &url]);
+    let server = Server::start(&workspace);
+    let admin = token(&workspace, "alice", true);
+
+    server.refresh(&id, &admin).await;
+    let (_, status) = server.wait_for_end(&id, &admin).await;
+    let message = status["data"]["connection"]["status"]["lastRun"]["conciseErrorMessage"]
+        .as_str()
+        .unwrap()
+        .to_string();
+
+    assert_eq!(
+        message,
+        format!(
+            "refresh of connection 'ghost' failed: cannot connect to Postgres database '{}': role \"ghost\" does not exist",
+            database.name
+        )
+    );
+    assert_eq!(
+        server.refresh(&id, &admin).await,
+        json!({"data": {"connectionRefresh": true}})
+    );
+}
