@@ -67,6 +67,10 @@ pub(crate) struct ServeArgs {
     /// Address of the GraphQL HTTP server [default: config, else 127.0.0.1:8080].
     #[arg(long, env = "METACRAWL_GRAPHQL_ADDR")]
     pub(crate) graphql_addr: Option<String>,
+
+    /// Address of the gRPC server [default: config, else 127.0.0.1:50051].
+    #[arg(long, env = "METACRAWL_GRPC_ADDR")]
+    pub(crate) grpc_addr: Option<String>,
 }
 
 #[derive(Debug, Args)]

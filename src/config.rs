@@ -7,6 +7,7 @@
 //! |---|---|---|
 //! | `store` | `METACRAWL_STORE` | `metacrawl.db` |
 //! | `[server] graphql_addr` | `METACRAWL_GRAPHQL_ADDR` | `127.0.0.1:8080` |
+//! | `[server] grpc_addr` | `METACRAWL_GRPC_ADDR` | `127.0.0.1:50051` |
 //! | `[server] concurrency` | `METACRAWL_CONCURRENCY` | 4 |
 //! | `[server] job_timeout_secs` | `METACRAWL_JOB_TIMEOUT_SECS` | none |
 //! | `[server] shutdown_grace_secs` | | 30 |
@@ -37,6 +38,7 @@ pub(crate) struct ConfigFile {
 #[serde(deny_unknown_fields)]
 pub(crate) struct ServerSection {
     pub(crate) graphql_addr: Option<String>,
+    pub(crate) grpc_addr: Option<String>,
     pub(crate) concurrency: Option<usize>,
     pub(crate) job_timeout_secs: Option<u64>,
     pub(crate) shutdown_grace_secs: Option<u64>,

@@ -1,6 +1,7 @@
 //! `metacrawl serve`, `metacrawl token` and `metacrawl graphql-schema`.
 
 use crate::api::auth::{ADMIN_ROLE, Claims, TokenVerifier, VerificationKey, mint_hs256};
+use crate::api::grpc::GrpcService;
 use crate::api::{graphql, server};
 use crate::cli::{ServeArgs, TokenArgs};
 use crate::config::ConfigFile;
@@ -8,10 +9,13 @@ use crate::drivers;
 use anyhow::Context as _;
 use metacrawl_engine::runner::{JobRunner, RunnerOptions};
 use metacrawl_engine::{Engine, EngineError, Principal};
+use metacrawl_proto::v1::crawler_service_server::CrawlerServiceServer;
 use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
 
 const DEFAULT_GRAPHQL_ADDR: &str = "127.0.0.1:8080";
+const DEFAULT_GRPC_ADDR: &str = "127.0.0.1:50051";
 const DEFAULT_SHUTDOWN_GRACE_SECS: u64 = 30;
 
 /// Returns the GraphQL schema in SDL.
@@ -82,30 +86,79 @@ pub(crate) async fn run(config: ConfigFile, store: &Path, args: &ServeArgs) -> a
     };
     let runner = JobRunner::start(engine.clone(), options)?;
 
-    let address = args
+    let graphql_address = args
         .graphql_addr
         .clone()
         .or(config.server.graphql_addr.clone())
         .unwrap_or_else(|| DEFAULT_GRAPHQL_ADDR.to_string());
-    let listener = tokio::net::TcpListener::bind(&address)
+    let grpc_address = args
+        .grpc_addr
+        .clone()
+        .or(config.server.grpc_addr.clone())
+        .unwrap_or_else(|| DEFAULT_GRPC_ADDR.to_string());
+    let graphql_listener = tokio::net::TcpListener::bind(&graphql_address)
         .await
         .with_context(|| {
-            format!("cannot listen on {address}; pass another --graphql-addr HOST:PORT")
+            format!("cannot listen on {graphql_address}; pass another --graphql-addr HOST:PORT")
         })?;
-    let local = listener.local_addr()?;
+    let grpc_listener = tokio::net::TcpListener::bind(&grpc_address)
+        .await
+        .with_context(|| {
+            format!("cannot listen on {grpc_address}; pass another --grpc-addr HOST:PORT")
+        })?;
+    let graphql_local = graphql_listener.local_addr()?;
+    let grpc_local = grpc_listener.local_addr()?;
     tracing::info!(
-        address = %local,
+        graphql = %graphql_local,
+        grpc = %grpc_local,
         store = %store.display(),
         concurrency = options.concurrency,
-        "metacrawl serving GraphQL"
+        "metacrawl serving"
     );
-    eprintln!("metacrawl serving GraphQL on http://{local}/graphql");
+    eprintln!("metacrawl serving GraphQL on http://{graphql_local}/graphql");
+    eprintln!("metacrawl serving gRPC on {grpc_local}");
 
-    let router = server::router(engine, runner.progress_board(), verifier);
-    axum::serve(listener, router)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("the HTTP server failed")?;
+    // One signal stops both servers.
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    tokio::spawn(async move {
+        shutdown_signal().await;
+        let _ = stop.send(true);
+    });
+    let wait_for_stop = |mut stopped: tokio::sync::watch::Receiver<bool>| async move {
+        let _ = stopped.wait_for(|stop| *stop).await;
+    };
+
+    let verifier = Arc::new(verifier);
+    let router = server::router(
+        engine.clone(),
+        runner.progress_board(),
+        Arc::clone(&verifier),
+    );
+    let graphql_server = axum::serve(graphql_listener, router)
+        .with_graceful_shutdown(wait_for_stop(stopped.clone()));
+
+    let (health_reporter, health_service) = tonic_health::server::health_reporter();
+    health_reporter
+        .set_serving::<CrawlerServiceServer<GrpcService>>()
+        .await;
+    let reflection = tonic_reflection::server::Builder::configure()
+        .register_encoded_file_descriptor_set(metacrawl_proto::FILE_DESCRIPTOR_SET)
+        .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+        .build_v1()
+        .context("building the gRPC reflection service failed")?;
+    let crawler = GrpcService::new(engine, runner.progress_board(), verifier);
+    let grpc_server = tonic::transport::Server::builder()
+        .add_service(health_service)
+        .add_service(reflection)
+        .add_service(CrawlerServiceServer::new(crawler))
+        .serve_with_incoming_shutdown(
+            tokio_stream::wrappers::TcpListenerStream::new(grpc_listener),
+            wait_for_stop(stopped),
+        );
+
+    let (graphql_result, grpc_result) = tokio::join!(graphql_server, grpc_server);
+    graphql_result.context("the GraphQL server failed")?;
+    grpc_result.context("the gRPC server failed")?;
 
     tracing::info!(
         grace_secs = options.shutdown_grace.as_secs(),

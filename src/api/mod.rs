@@ -4,5 +4,6 @@
 pub(crate) mod auth;
 pub(crate) mod graphql;
 pub(crate) mod graphql_extras;
+pub(crate) mod grpc;
 pub(crate) mod metrics;
 pub(crate) mod server;

@@ -28,10 +28,10 @@ struct AppState {
 }
 
 /// Builds the router over an engine.
-pub(crate) fn router(engine: Engine, board: ProgressBoard, verifier: TokenVerifier) -> Router {
+pub(crate) fn router(engine: Engine, board: ProgressBoard, verifier: Arc<TokenVerifier>) -> Router {
     let state = AppState {
         schema: build_schema(engine.clone(), board),
-        verifier: Arc::new(verifier),
+        verifier,
         engine,
     };
     Router::new()

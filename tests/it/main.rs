@@ -3,6 +3,7 @@
 
 mod cli;
 mod fixture_driver;
+mod grpc;
 mod pg_support;
 mod postgres_cases;
 mod postgres_corpus;

@@ -26,7 +26,7 @@ fn metacrawl(workspace: &Workspace) -> Command {
 }
 
 /// Runs a CLI command on the workspace's store and returns its stdout.
-fn cli(workspace: &Workspace, arguments: &[&str]) -> String {
+pub(crate) fn cli(workspace: &Workspace, arguments: &[&str]) -> String {
     let output = metacrawl(workspace).args(arguments).output().unwrap();
     assert!(
         output.status.success(),
@@ -36,16 +36,24 @@ fn cli(workspace: &Workspace, arguments: &[&str]) -> String {
     String::from_utf8(output.stdout).unwrap().trim().to_string()
 }
 
-/// A `metacrawl serve` process on a free port, killed on drop.
-struct Server {
+/// A `metacrawl serve` process on free ports, killed on drop.
+pub(crate) struct Server {
     child: Child,
-    endpoint: String,
+    pub(crate) endpoint: String,
+    /// `http://HOST:PORT` of the gRPC server.
+    pub(crate) grpc: String,
 }
 
 impl Server {
-    fn start(workspace: &Workspace) -> Server {
+    pub(crate) fn start(workspace: &Workspace) -> Server {
         let mut child = metacrawl(workspace)
-            .args(["serve", "--graphql-addr", "127.0.0.1:0"])
+            .args([
+                "serve",
+                "--graphql-addr",
+                "127.0.0.1:0",
+                "--grpc-addr",
+                "127.0.0.1:0",
+            ])
             .env("METACRAWL_LOG", "info")
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
@@ -53,18 +61,27 @@ impl Server {
             .unwrap();
         let stderr = child.stderr.take().unwrap();
         let mut lines = BufReader::new(stderr).lines();
-        let endpoint = loop {
+        let mut endpoint = None;
+        let mut grpc = None;
+        while endpoint.is_none() || grpc.is_none() {
             let line = lines
                 .next()
                 .expect("the server exited before listening")
                 .unwrap();
             if let Some(url) = line.strip_prefix("metacrawl serving GraphQL on ") {
-                break url.to_string();
+                endpoint = Some(url.to_string());
             }
-        };
+            if let Some(address) = line.strip_prefix("metacrawl serving gRPC on ") {
+                grpc = Some(format!("http://{address}"));
+            }
+        }
         // Keep draining the log so the server never blocks on a full pipe.
         std::thread::spawn(move || for _ in lines {});
-        Server { child, endpoint }
+        Server {
+            child,
+            endpoint: endpoint.unwrap(),
+            grpc: grpc.unwrap(),
+        }
     }
 
     /// Kills the server at once, as a crash would.
@@ -150,7 +167,7 @@ fn base64_url(bytes: &[u8]) -> String {
     encoded
 }
 
-fn token(workspace: &Workspace, subject: &str, admin: bool) -> String {
+pub(crate) fn token(workspace: &Workspace, subject: &str, admin: bool) -> String {
     let mut arguments = vec!["token", "--sub", subject];
     if admin {
         arguments.push("--admin");
