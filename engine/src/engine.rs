@@ -7,11 +7,13 @@ use crate::driver::{DriverError, DriverErrorKind};
 use crate::error::EngineError;
 use crate::refresh::{self, RefreshOptions, RefreshPhase, RefreshProgress};
 use crate::registry::DriverRegistry;
-use crate::store::{ConnectionRecord, JobRun, SnapshotRecord, Store};
+use crate::store::{ConnectionRecord, JobRun, JobRunStatus, SnapshotRecord, Store};
 use crate::worker;
+use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
-use tokio::sync::{Notify, watch};
+use std::sync::Mutex;
+use tokio::sync::{Notify, broadcast, watch};
 
 /// Result of a successful refresh.
 #[derive(Debug, Clone)]
@@ -31,7 +33,56 @@ pub struct Engine {
     registry: DriverRegistry,
     /// Woken when this engine queues a job run, so a runner claims it at once.
     pub(crate) queued: Arc<Notify>,
+    /// Snapshots committed by this engine, for [`Engine::subscribe`].
+    committed: broadcast::Sender<CommittedSnapshot>,
+    /// Cancel switches of the job runs a runner of this engine is running.
+    pub(crate) cancellations: Arc<Mutex<HashMap<i64, watch::Sender<Option<String>>>>>,
 }
+
+/// A snapshot committed by this engine, with its changes.
+#[derive(Debug, Clone)]
+pub struct CommittedSnapshot {
+    pub connection_id: i64,
+    pub connection: String,
+    pub report: RefreshReport,
+}
+
+/// A refresh running in the background; see [`Engine::start_refresh`].
+#[derive(Debug)]
+pub struct RefreshHandle {
+    progress: watch::Receiver<RefreshProgress>,
+    task: tokio::task::JoinHandle<Result<RefreshReport, EngineError>>,
+}
+
+impl RefreshHandle {
+    /// Returns a receiver of the refresh's progress, updated after every schema.
+    pub fn progress(&self) -> watch::Receiver<RefreshProgress> {
+        self.progress.clone()
+    }
+
+    /// Waits for the refresh to end and returns its result.
+    pub async fn wait(self) -> Result<RefreshReport, EngineError> {
+        match self.task.await {
+            Ok(result) => result,
+            Err(error) => Err(EngineError::Internal(format!(
+                "the refresh task failed: {error}"
+            ))),
+        }
+    }
+}
+
+/// Aborts a spawned task when dropped.
+struct AbortOnDrop<T>(tokio::task::JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// Number of committed snapshots a slow subscriber may lag behind before it
+/// misses some (it then gets `RecvError::Lagged`).
+const SUBSCRIBER_CAPACITY: usize = 256;
 
 impl Engine {
     /// Opens (or creates) the store at `path` and uses `registry` to create drivers.
@@ -40,6 +91,8 @@ impl Engine {
             store: Arc::new(Store::open(path)?),
             registry,
             queued: Arc::new(Notify::new()),
+            committed: broadcast::channel(SUBSCRIBER_CAPACITY).0,
+            cancellations: Arc::default(),
         })
     }
 
@@ -335,10 +388,11 @@ impl Engine {
         let crawl_progress = progress.clone();
         // A panic in a driver or in the comparison must end as a FAILED job run,
         // not leave it RUNNING: the crawl runs in its own task.
-        let crawl = tokio::spawn(async move {
+        // Aborted when this future is dropped (a cancelled or timed-out job run).
+        let mut crawl = AbortOnDrop(tokio::spawn(async move {
             refresh::crawl(store, driver, &crawl_connection, options, &crawl_progress).await
-        });
-        let mut commit = match crawl.await {
+        }));
+        let mut commit = match (&mut crawl.0).await {
             Ok(result) => result?,
             Err(error) => {
                 return Err(EngineError::Internal(format!(
@@ -349,11 +403,76 @@ impl Engine {
 
         commit.job_run_id = Some(job_run_id);
         let snapshot = self.store.commit_snapshot(&commit)?;
-        Ok(RefreshReport {
+        let report = RefreshReport {
             job_run_id,
             snapshot,
             changes: commit.changes,
-        })
+        };
+        // No subscriber is no error.
+        let _ = self.committed.send(CommittedSnapshot {
+            connection_id: connection.id,
+            connection: connection.name.clone(),
+            report: report.clone(),
+        });
+        Ok(report)
+    }
+
+    /// Cancels a job run for a caller allowed to refresh its connection. A
+    /// QUEUED run is marked FAILED at once; a RUNNING one is stopped when a
+    /// runner of this engine runs it, and marked FAILED ("cancelled by ...").
+    pub fn cancel_job_run(
+        &self,
+        principal: &Principal,
+        job_run_id: i64,
+    ) -> Result<JobRun, EngineError> {
+        let run = self.store.job_run(job_run_id)?;
+        let connection = self.store.connection_by_id(run.connection_id)?;
+        principal.authorize(&self.store, &connection, "cancel refreshes of")?;
+        let message = format!("cancelled by {}", principal.subject);
+
+        match run.status {
+            JobRunStatus::Queued => self.store.fail_job_run(job_run_id, &message)?,
+            JobRunStatus::Running => {
+                let cancellations = self
+                    .cancellations
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner());
+                let Some(switch) = cancellations.get(&job_run_id) else {
+                    let worker = self.store.job_run_worker(job_run_id)?.unwrap_or_default();
+                    return Err(EngineError::NotCancellable {
+                        job_run_id,
+                        reason: format!(
+                            "it runs in another process ({worker}); cancel it through that server"
+                        ),
+                    });
+                };
+                let _ = switch.send(Some(message));
+            }
+            finished => {
+                return Err(EngineError::NotCancellable {
+                    job_run_id,
+                    reason: format!("it already ended ({finished})"),
+                });
+            }
+        }
+        tracing::info!(job_run_id, subject = %principal.subject, "job run cancel requested");
+        self.store.job_run(job_run_id)
+    }
+
+    /// Subscribes to the snapshots this engine commits from now on, with
+    /// their changes (refreshes run by other processes are not seen).
+    pub fn subscribe(&self) -> broadcast::Receiver<CommittedSnapshot> {
+        self.committed.subscribe()
+    }
+
+    /// Starts a refresh in the background and returns a handle to watch its
+    /// progress and await its result. Needs a tokio runtime.
+    pub fn start_refresh(&self, name: &str, options: RefreshOptions) -> RefreshHandle {
+        let (sender, progress) = watch::channel(RefreshProgress::not_started());
+        let engine = self.clone();
+        let name = name.to_string();
+        let task = tokio::spawn(async move { engine.refresh(&name, options, Some(sender)).await });
+        RefreshHandle { progress, task }
     }
 
     /// Queues a job run. A RUNNING run whose process on this host has exited

@@ -86,6 +86,9 @@ pub enum EngineError {
     #[error("job run {job_run_id} not found")]
     JobRunNotFound { job_run_id: i64 },
 
+    #[error("job run {job_run_id} cannot be cancelled: {reason}")]
+    NotCancellable { job_run_id: i64, reason: String },
+
     #[error("invalid option {option}: {reason}")]
     InvalidOption {
         option: &'static str,
@@ -113,9 +116,9 @@ impl EngineError {
             | EngineError::UnknownScheme { .. }
             | EngineError::InvalidOption { .. }
             | EngineError::DriverCompiledOut { .. } => ErrorCode::InvalidArgument,
-            EngineError::RefreshInProgress { .. } | EngineError::FailSafe { .. } => {
-                ErrorCode::FailedPrecondition
-            }
+            EngineError::RefreshInProgress { .. }
+            | EngineError::FailSafe { .. }
+            | EngineError::NotCancellable { .. } => ErrorCode::FailedPrecondition,
             EngineError::Driver { .. } => ErrorCode::Unavailable,
             EngineError::Store { .. } | EngineError::Internal(_) => ErrorCode::Internal,
         }

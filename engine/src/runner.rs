@@ -249,6 +249,12 @@ async fn run_claimed(
     };
     let (sender, receiver) = watch::channel(RefreshProgress::not_started());
     board.insert(job_run.id, receiver);
+    let (cancel, mut cancelled) = watch::channel(None);
+    engine
+        .cancellations
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .insert(job_run.id, cancel);
 
     let run = engine.run_job_run(
         &connection,
@@ -256,19 +262,25 @@ async fn run_claimed(
         RefreshOptions::default(),
         Some(sender),
     );
-    let outcome = match timeout {
-        Some(limit) => match tokio::time::timeout(limit, run).await {
-            Ok(outcome) => outcome.map(|_| ()),
-            Err(_) => {
-                let message = format!("timed out after {} s", limit.as_secs());
-                let _ = engine.store().fail_job_run(job_run.id, &message);
-                Err(EngineError::Internal(message))
-            }
+    let limit = timeout.unwrap_or(Duration::MAX);
+    let outcome: Result<(), String> = tokio::select! {
+        result = tokio::time::timeout(limit, run) => match result {
+            Ok(outcome) => outcome.map(|_| ()).map_err(|error| error.to_string()),
+            Err(_) => Err(format!("timed out after {} s", limit.as_secs())),
         },
-        None => run.await.map(|_| ()),
+        changed = cancelled.wait_for(Option::is_some) => {
+            Err(changed.ok().and_then(|value| value.clone()).unwrap_or_else(|| "cancelled".to_string()))
+        }
     };
-    if let Err(error) = outcome {
-        tracing::debug!(job_run_id = job_run.id, error = %error, "job run ended with an error");
+    if let Err(reason) = &outcome {
+        // A no-op when the run already recorded its own failure.
+        let _ = engine.store().fail_job_run(job_run.id, reason);
+        tracing::info!(job_run_id = job_run.id, reason = %reason, "job run ended without a snapshot");
     }
+    engine
+        .cancellations
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
+        .remove(&job_run.id);
     board.remove(job_run.id);
 }

@@ -299,6 +299,28 @@ impl AdminMutation {
         Ok(true)
     }
 
+    /// Cancels a queued job run, or a running one in this server; returns true.
+    async fn cancel_job_run(
+        &self,
+        context: &Context<'_>,
+        job_run_id: ID,
+    ) -> async_graphql::Result<bool> {
+        let engine = context.data::<Engine>()?;
+        let id = job_run_id.parse::<i64>().map_err(|_| {
+            coded_error(
+                "BAD_USER_INPUT",
+                format!(
+                    "invalid job run id '{}': expected a number",
+                    job_run_id.as_str()
+                ),
+            )
+        })?;
+        engine
+            .cancel_job_run(principal(context)?, id)
+            .map_err(to_graphql_error)?;
+        Ok(true)
+    }
+
     /// Lets `subject` refresh and read a connection; returns true.
     async fn grant_data_administrator(
         &self,

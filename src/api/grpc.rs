@@ -322,6 +322,19 @@ impl CrawlerService for GrpcService {
         }))
     }
 
+    async fn cancel_job_run(
+        &self,
+        request: Request<pb::CancelJobRunRequest>,
+    ) -> Result<Response<pb::JobRun>, Status> {
+        let principal = self.authenticate(&request)?;
+        let job_run_id = positive_id(request.get_ref().job_run_id, "job run id")?;
+        let run = self
+            .engine
+            .cancel_job_run(&principal, job_run_id)
+            .map_err(to_status)?;
+        Ok(Response::new(self.job_run(run)))
+    }
+
     async fn list_snapshots(
         &self,
         request: Request<pb::ListSnapshotsRequest>,

@@ -345,3 +345,103 @@ async fn grpc_health_and_reflection() {
         "{names:?}"
     );
 }
+
+#[tokio::test]
+async fn grpc_cancels_running_job_run() {
+    let workspace = Workspace::new();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let hang = tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((stream, _)) = listener.accept().await {
+            held.push(stream);
+        }
+    });
+    let slow = cli(
+        &workspace,
+        &[
+            "connection",
+            "add",
+            "slow",
+            "--url",
+            &format!("postgres://app@127.0.0.1:{port}/sales"),
+        ],
+    );
+    let server = Server::start(&workspace);
+    let admin = token(&workspace, "alice", true);
+    let mut client = client(&server).await;
+    let started = client
+        .refresh_connection(authorized(
+            pb::RefreshConnectionRequest {
+                connection_id: slow.parse().unwrap(),
+            },
+            &admin,
+        ))
+        .await
+        .unwrap()
+        .into_inner();
+    for _ in 0..100 {
+        let run = client
+            .get_job_run(authorized(
+                pb::GetJobRunRequest {
+                    job_run_id: started.job_run_id,
+                },
+                &admin,
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        if run.status == pb::JobRunStatus::Running as i32 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    client
+        .cancel_job_run(authorized(
+            pb::CancelJobRunRequest {
+                job_run_id: started.job_run_id,
+            },
+            &admin,
+        ))
+        .await
+        .unwrap();
+    let mut ended = None;
+    for _ in 0..100 {
+        let run = client
+            .get_job_run(authorized(
+                pb::GetJobRunRequest {
+                    job_run_id: started.job_run_id,
+                },
+                &admin,
+            ))
+            .await
+            .unwrap()
+            .into_inner();
+        if run.status == pb::JobRunStatus::Failed as i32 {
+            ended = Some(run);
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let again = client
+        .cancel_job_run(authorized(
+            pb::CancelJobRunRequest {
+                job_run_id: started.job_run_id,
+            },
+            &admin,
+        ))
+        .await
+        .unwrap_err();
+
+    assert_eq!(ended.unwrap().error, "cancelled by alice");
+    assert_eq!(again.code(), Code::FailedPrecondition);
+    assert_eq!(
+        again.message(),
+        format!(
+            "job run {} cannot be cancelled: it already ended (FAILED)",
+            started.job_run_id
+        )
+    );
+    hang.abort();
+}
