@@ -17,7 +17,7 @@ pub struct Principal {
 }
 
 impl Principal {
-    /// A caller that may do everything: the CLI, an embedding backend.
+    /// Returns a caller that may do everything: the CLI, an embedding backend.
     pub fn system() -> Principal {
         Principal {
             subject: "system".to_string(),

@@ -30,7 +30,7 @@ const POLL_INTERVAL: Duration = Duration::from_secs(1);
 pub struct RunnerOptions {
     /// Job runs running at once, over all connections.
     pub concurrency: usize,
-    /// Longest a refresh may run before it is stopped and marked FAILED.
+    /// Maximum time a refresh may run before it is stopped and marked FAILED.
     pub job_timeout: Option<Duration>,
     /// How long running refreshes may go on after shutdown starts.
     pub shutdown_grace: Duration,

@@ -206,7 +206,7 @@ impl Connection {
     }
 }
 
-/// What a connection points at.
+/// Name, description and warehouse type of a connection.
 #[derive(Debug, SimpleObject)]
 pub(crate) struct ConnectionDetails {
     name: String,

@@ -1,7 +1,7 @@
 //! The gRPC API (`metacrawl.v1.CrawlerService`): the same engine calls as
 //! GraphQL, with engine errors mapped to gRPC status codes in [`to_status`].
 //! Conversions between engine and wire types live here; the engine never
-//! sees generated types.
+//! uses generated types.
 
 use super::auth::TokenVerifier;
 use metacrawl_engine::runner::ProgressBoard;

@@ -63,7 +63,7 @@ async fn prometheus_metrics(State(state): State<AppState>) -> Response {
     }
 }
 
-/// Answers a GraphQL request body with a GraphQL response, errors included.
+/// Executes a GraphQL request body and returns the GraphQL response, errors included.
 async fn graphql(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(request) => request,
