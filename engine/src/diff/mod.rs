@@ -131,7 +131,9 @@ pub fn match_tables(
 
     // Only fingerprints and partner indexes are produced here: the tables
     // themselves stay in place, so nothing large is moved or allocated.
-    let (fingerprints, partners): (Vec<u64>, Vec<Option<usize>>) = tables
+    // An indexed collect writes straight into one preallocated vector;
+    // rayon's parallel unzip would gather chunks into lists first.
+    let paired: Vec<(u64, Option<usize>)> = tables
         .par_iter()
         .map(|table| {
             let partner = by_name
@@ -140,7 +142,8 @@ pub fn match_tables(
                 .map(|position| by_name[position]);
             (table_fingerprint(table), partner)
         })
-        .unzip();
+        .collect();
+    let (fingerprints, partners): (Vec<u64>, Vec<Option<usize>>) = paired.into_iter().unzip();
 
     let mut previous_matched = vec![false; previous.len()];
     let mut pairs = Vec::new();
