@@ -133,7 +133,7 @@ pub struct UnreadableTable {
 #[async_trait]
 pub trait Driver: Send + Sync + fmt::Debug {
     /// Lists the databases this connection covers. A database missing from a
-    /// successful answer is reported dropped.
+    /// successful result is reported dropped.
     async fn list_databases(&self) -> Result<Vec<DatabaseListing>, DriverError>;
 
     /// Opens one database for reading. Drivers that need a consistent view
@@ -148,7 +148,7 @@ pub trait Driver: Send + Sync + fmt::Debug {
 #[async_trait]
 pub trait DatabaseReader: Send {
     /// Lists every schema of the database in scope. A schema missing from a
-    /// successful answer is reported dropped.
+    /// successful result is reported dropped.
     async fn list_schemas(&mut self) -> Result<Vec<SchemaListing>, DriverError>;
 
     /// Reads every table of one schema listed by [`DatabaseReader::list_schemas`],

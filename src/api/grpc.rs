@@ -55,6 +55,15 @@ impl GrpcService {
             .map_err(Status::unauthenticated)
     }
 
+    /// Finds a connection by a request's id, which must be positive.
+    fn connection_record(&self, connection_id: i64) -> Result<ConnectionRecord, Status> {
+        let connection_id = positive_id(connection_id, "connection id")?;
+        self.engine
+            .store()
+            .connection_by_id(connection_id)
+            .map_err(to_status)
+    }
+
     fn job_run(&self, run: JobRun) -> pb::JobRun {
         let progress = self.board.progress(run.id).map(progress_message);
         pb::JobRun {
@@ -561,12 +570,7 @@ impl CrawlerService for GrpcService {
     ) -> Result<Response<pb::GrantDataAdministratorResponse>, Status> {
         let principal = self.authenticate(&request)?;
         let message = request.into_inner();
-        let connection_id = positive_id(message.connection_id, "connection id")?;
-        let connection = self
-            .engine
-            .store()
-            .connection_by_id(connection_id)
-            .map_err(to_status)?;
+        let connection = self.connection_record(message.connection_id)?;
         self.engine
             .grant_data_administrator(&principal, &connection.name, &message.subject)
             .map_err(to_status)?;
@@ -579,12 +583,7 @@ impl CrawlerService for GrpcService {
     ) -> Result<Response<pb::RevokeDataAdministratorResponse>, Status> {
         let principal = self.authenticate(&request)?;
         let message = request.into_inner();
-        let connection_id = positive_id(message.connection_id, "connection id")?;
-        let connection = self
-            .engine
-            .store()
-            .connection_by_id(connection_id)
-            .map_err(to_status)?;
+        let connection = self.connection_record(message.connection_id)?;
         let revoked = self
             .engine
             .revoke_data_administrator(&principal, &connection.name, &message.subject)

@@ -2,7 +2,7 @@
 //! watch, changes, live change events, status codes, health and reflection.
 
 use crate::pg_support::fresh_database;
-use crate::server::{Server, cli, token};
+use crate::server::{Server, cli, hanging_port, token};
 use crate::support::Workspace;
 use metacrawl_proto::v1 as pb;
 use metacrawl_proto::v1::crawler_service_client::CrawlerServiceClient;
@@ -179,17 +179,7 @@ async fn grpc_errors_use_status_codes() {
         &workspace,
         &["connection", "grant", "second", "--subject", "bob"],
     );
-    let (port, hang) = {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let port = listener.local_addr().unwrap().port();
-        let task = tokio::spawn(async move {
-            let mut held = Vec::new();
-            while let Ok((stream, _)) = listener.accept().await {
-                held.push(stream);
-            }
-        });
-        (port, task)
-    };
+    let (port, hang) = hanging_port().await;
     let slow = cli(
         &workspace,
         &[
@@ -349,14 +339,7 @@ async fn grpc_health_and_reflection() {
 #[tokio::test]
 async fn grpc_cancels_running_job_run() {
     let workspace = Workspace::new();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let port = listener.local_addr().unwrap().port();
-    let hang = tokio::spawn(async move {
-        let mut held = Vec::new();
-        while let Ok((stream, _)) = listener.accept().await {
-            held.push(stream);
-        }
-    });
+    let (port, hang) = hanging_port().await;
     let slow = cli(
         &workspace,
         &[

@@ -181,8 +181,9 @@ fn error_code(response: &Value) -> &str {
         .unwrap_or("none")
 }
 
-/// A TCP port that accepts connections and never answers: a warehouse that hangs.
-async fn hanging_port() -> (u16, tokio::task::JoinHandle<()>) {
+/// Returns a TCP port that accepts connections and never replies: a warehouse
+/// that hangs, and the task keeping it open.
+pub(crate) async fn hanging_port() -> (u16, tokio::task::JoinHandle<()>) {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let port = listener.local_addr().unwrap().port();
     let task = tokio::spawn(async move {

@@ -81,8 +81,8 @@ pub(crate) fn parse(url: &str) -> Result<PostgresConfig, DriverError> {
             "exclude_schemas" => exclude_schemas = split_patterns(value),
             "sslmode" => {
                 tls_required = matches!(value, "require" | "verify-ca" | "verify-full");
-                // tokio-postgres knows disable, prefer and require; TLS is
-                // refused below when required, and otherwise not attempted.
+                // tokio-postgres accepts disable, prefer and require. TLS is
+                // rejected below when required, and otherwise not attempted.
                 passed_on.push("sslmode=disable".to_string());
             }
             _ => passed_on.push(parameter.to_string()),
