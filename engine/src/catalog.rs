@@ -85,7 +85,7 @@ impl fmt::Display for TableKind {
 /// (for Postgres, `FOR VALUES FROM ('2024-01-01') TO ('2024-02-01')`).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct PartitionOf {
-    /// Name of the parent table, in the same schema unless `parent_schema` says otherwise.
+    /// Name of the parent table, in the same schema unless `parent_schema` names another.
     pub parent: String,
     pub parent_schema: Option<String>,
     pub bound: Option<String>,
@@ -108,7 +108,7 @@ pub struct Table {
     pub last_altered: Option<String>,
     /// Driver token that changes whenever the table's metadata may have
     /// changed (for Postgres, built from the `xmin` of its catalog rows). A
-    /// driver told the stored token can skip re-reading a table whose token
+    /// driver given the stored token can skip re-reading a table whose token
     /// is the same. Not part of change detection.
     pub version: Option<String>,
     pub columns: Vec<Column>,

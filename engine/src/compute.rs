@@ -16,7 +16,7 @@ where
     let span = tracing::Span::current();
     rayon::spawn(move || {
         let _entered = span.enter();
-        // The receiver is gone when the caller was dropped: nobody needs the result.
+        // The receiver is gone when the caller was dropped, so the result is not needed.
         let _ = sender.send(work());
     });
     receiver

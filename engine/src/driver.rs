@@ -76,7 +76,7 @@ impl DriverErrorKind {
 }
 
 /// An error returned by a driver. The message is shown to users as is: it names
-/// the object and, where there is one, the fix, and never holds a credential.
+/// the object and, where there is one, the fix, and never contains a credential.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{message}")]
 pub struct DriverError {

@@ -476,8 +476,8 @@ impl Engine {
     }
 
     /// Queues a job run. A RUNNING run whose process on this host has exited
-    /// (killed, crashed) is marked FAILED first, so it cannot block the
-    /// connection forever.
+    /// (killed, crashed) is marked FAILED first, so it does not block the
+    /// connection. A run left by a process on another host still does.
     fn queue_job_run(
         &self,
         connection: &ConnectionRecord,

@@ -1,5 +1,5 @@
 //! The engine's error type. Every message names the value involved and, where
-//! there is one, the next step. No message holds a credential.
+//! there is one, the next step. No message contains a credential.
 
 use crate::driver::DriverError;
 

@@ -40,8 +40,8 @@ pub struct RefreshOptions {
     pub max_drop_share: f64,
     /// Commit even when the share of dropped tables is above `max_drop_share`.
     pub allow_mass_drop: bool,
-    /// Read every table, even those whose version token says they did not
-    /// change: the safety net for the version shortcut.
+    /// Read every table, even those whose version token shows no change. This
+    /// is the safety net for the version shortcut.
     pub full: bool,
 }
 

@@ -4,7 +4,7 @@
 
 use super::graphql::{Connection, coded_error, parse_connection_id, principal, to_graphql_error};
 use async_graphql::{Context, ID, Object, SimpleObject};
-use metacrawl_engine::store::SnapshotRecord;
+use metacrawl_engine::store::{ConnectionRecord, SnapshotRecord};
 use metacrawl_engine::{Catalog, Change, Engine};
 
 /// Snapshot of a connection's catalog.
@@ -157,6 +157,13 @@ fn catalog_object(catalog: Catalog) -> Vec<CatalogDatabase> {
                 .collect(),
         })
         .collect()
+}
+
+fn connection_by_id(engine: &Engine, id: &ID) -> async_graphql::Result<ConnectionRecord> {
+    engine
+        .store()
+        .connection_by_id(parse_connection_id(id)?)
+        .map_err(to_graphql_error)
 }
 
 fn parse_snapshot_id(id: &ID) -> async_graphql::Result<i64> {
@@ -330,10 +337,7 @@ impl AdminMutation {
     ) -> async_graphql::Result<bool> {
         let engine = context.data::<Engine>()?;
         let principal = principal(context)?;
-        let connection = engine
-            .store()
-            .connection_by_id(parse_connection_id(&connection_id)?)
-            .map_err(to_graphql_error)?;
+        let connection = connection_by_id(engine, &connection_id)?;
         engine
             .grant_data_administrator(principal, &connection.name, &subject)
             .map_err(to_graphql_error)?;
@@ -349,10 +353,7 @@ impl AdminMutation {
     ) -> async_graphql::Result<bool> {
         let engine = context.data::<Engine>()?;
         let principal = principal(context)?;
-        let connection = engine
-            .store()
-            .connection_by_id(parse_connection_id(&connection_id)?)
-            .map_err(to_graphql_error)?;
+        let connection = connection_by_id(engine, &connection_id)?;
         engine
             .revoke_data_administrator(principal, &connection.name, &subject)
             .map_err(to_graphql_error)

@@ -55,6 +55,18 @@ impl GrpcService {
             .map_err(Status::unauthenticated)
     }
 
+    /// Finds a connection the caller may read by a request's id, which must be positive.
+    fn readable_connection(
+        &self,
+        principal: &Principal,
+        connection_id: i64,
+    ) -> Result<ConnectionRecord, Status> {
+        let connection_id = positive_id(connection_id, "connection id")?;
+        self.engine
+            .readable_connection(principal, connection_id)
+            .map_err(to_status)
+    }
+
     /// Finds a connection by a request's id, which must be positive.
     fn connection_record(&self, connection_id: i64) -> Result<ConnectionRecord, Status> {
         let connection_id = positive_id(connection_id, "connection id")?;
@@ -228,11 +240,7 @@ impl CrawlerService for GrpcService {
         request: Request<pb::GetConnectionRequest>,
     ) -> Result<Response<pb::Connection>, Status> {
         let principal = self.authenticate(&request)?;
-        let connection_id = positive_id(request.get_ref().connection_id, "connection id")?;
-        let record = self
-            .engine
-            .readable_connection(&principal, connection_id)
-            .map_err(to_status)?;
+        let record = self.readable_connection(&principal, request.get_ref().connection_id)?;
         Ok(Response::new(self.connection(record)?))
     }
 
@@ -315,11 +323,7 @@ impl CrawlerService for GrpcService {
         request: Request<pb::ListJobRunsRequest>,
     ) -> Result<Response<pb::ListJobRunsResponse>, Status> {
         let principal = self.authenticate(&request)?;
-        let connection_id = positive_id(request.get_ref().connection_id, "connection id")?;
-        let connection = self
-            .engine
-            .readable_connection(&principal, connection_id)
-            .map_err(to_status)?;
+        let connection = self.readable_connection(&principal, request.get_ref().connection_id)?;
         let limit = page_size(request.get_ref().limit, 50);
         let runs = self
             .engine
@@ -349,11 +353,7 @@ impl CrawlerService for GrpcService {
         request: Request<pb::ListSnapshotsRequest>,
     ) -> Result<Response<pb::ListSnapshotsResponse>, Status> {
         let principal = self.authenticate(&request)?;
-        let connection_id = positive_id(request.get_ref().connection_id, "connection id")?;
-        let connection = self
-            .engine
-            .readable_connection(&principal, connection_id)
-            .map_err(to_status)?;
+        let connection = self.readable_connection(&principal, request.get_ref().connection_id)?;
         let snapshots = self.engine.history(&connection.name).map_err(to_status)?;
         Ok(Response::new(pb::ListSnapshotsResponse {
             snapshots: snapshots.into_iter().map(snapshot_message).collect(),
@@ -366,13 +366,9 @@ impl CrawlerService for GrpcService {
     ) -> Result<Response<pb::GetCatalogResponse>, Status> {
         let principal = self.authenticate(&request)?;
         let message = request.into_inner();
-        let connection_id = positive_id(message.connection_id, "connection id")?;
         let offset = page_offset(&message.page_token)?;
         let size = page_size(message.page_size, CATALOG_PAGE);
-        let connection = self
-            .engine
-            .readable_connection(&principal, connection_id)
-            .map_err(to_status)?;
+        let connection = self.readable_connection(&principal, message.connection_id)?;
         let snapshot = Some(message.snapshot_id).filter(|id| *id > 0);
         let Some((snapshot, catalog)) = self
             .engine
@@ -428,13 +424,9 @@ impl CrawlerService for GrpcService {
     ) -> Result<Response<pb::ListChangesResponse>, Status> {
         let principal = self.authenticate(&request)?;
         let message = request.into_inner();
-        let connection_id = positive_id(message.connection_id, "connection id")?;
         let offset = page_offset(&message.page_token)?;
         let size = page_size(message.page_size, CHANGES_PAGE);
-        let connection = self
-            .engine
-            .readable_connection(&principal, connection_id)
-            .map_err(to_status)?;
+        let connection = self.readable_connection(&principal, message.connection_id)?;
         let up_to = if message.up_to_snapshot > 0 {
             message.up_to_snapshot
         } else {
@@ -510,11 +502,7 @@ impl CrawlerService for GrpcService {
     ) -> Result<Response<Self::FollowChangesStream>, Status> {
         let principal = self.authenticate(&request)?;
         let message = request.into_inner();
-        let connection_id = positive_id(message.connection_id, "connection id")?;
-        let connection = self
-            .engine
-            .readable_connection(&principal, connection_id)
-            .map_err(to_status)?;
+        let connection = self.readable_connection(&principal, message.connection_id)?;
         let mut after = if message.after_snapshot > 0 {
             message.after_snapshot
         } else {

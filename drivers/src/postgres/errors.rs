@@ -36,7 +36,7 @@ pub(crate) fn classify(error: &tokio_postgres::Error) -> DriverError {
     DriverError::new(kind, message)
 }
 
-/// Whether the error says a catalog object disappeared while it was read:
+/// Returns whether the error reports a catalog object that disappeared while it was read:
 /// a concurrent DROP seen through the system caches.
 pub(crate) fn is_vanished_object(error: &tokio_postgres::Error) -> bool {
     let Some(database_error) = error.as_db_error() else {

@@ -2,7 +2,7 @@
 //!
 //! A stable id only pairs an object that disappeared by name with one that
 //! appeared by name, and only when both carry the same id. Nothing is ever paired
-//! on similarity, so a rename is reported exactly when the warehouse says so.
+//! on similarity, so a rename is reported only when the warehouse's stable ids show one.
 
 use super::name_hash::NameMap;
 

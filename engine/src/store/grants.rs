@@ -39,7 +39,7 @@ impl Store {
         Ok(removed > 0)
     }
 
-    /// Whether `subject` is a data administrator of the connection.
+    /// Returns whether `subject` is a data administrator of the connection.
     pub fn is_data_administrator(
         &self,
         connection_id: i64,

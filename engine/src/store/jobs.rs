@@ -59,7 +59,7 @@ pub struct JobRun {
     pub created_at: String,
     pub started_at: Option<String>,
     pub ended_at: Option<String>,
-    /// Why the run failed, for users.
+    /// Cause of the failure, for users.
     pub error: Option<String>,
     /// One-line result of a successful run (`3 changes, 1 breaking`).
     pub summary: Option<String>,

@@ -49,7 +49,7 @@ pub(super) fn apply(connection: &mut Connection, path: &Path) -> Result<(), Engi
         .filter(|(version, _, _)| *version > applied)
     {
         // IMMEDIATE takes the write lock first, so two processes opening a new
-        // store at once apply each migration once: the second sees it applied.
+        // store at once apply each migration once: the second finds it applied.
         let transaction = connection
             .transaction_with_behavior(TransactionBehavior::Immediate)
             .map_err(|error| store_error(format!("migration {version} failed: {error}")))?;
