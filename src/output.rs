@@ -142,6 +142,8 @@ fn table_json(table: &Table) -> Value {
         "comment": table.comment,
         "definition": table.definition,
         "partition_of": partition_of,
+        "properties": table.properties,
+        "shards": table.shards,
         "columns": columns,
     })
 }

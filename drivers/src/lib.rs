@@ -5,7 +5,12 @@
 //! |---|---|---|
 //! | SQLite | `sqlite` | `sqlite://PATH` |
 //! | Postgres | `postgres` | `postgres://USER@HOST:PORT/DATABASE` |
+//! | BigQuery | `bigquery` | `bigquery://PROJECT` |
 
+#[cfg(feature = "bigquery")]
+pub mod bigquery;
+#[cfg(any(feature = "postgres", feature = "bigquery"))]
+mod patterns;
 #[cfg(feature = "postgres")]
 pub mod postgres;
 #[cfg(feature = "sqlite")]
@@ -24,4 +29,8 @@ pub fn register_builtin(registry: &mut DriverRegistry) {
     registry.register(std::sync::Arc::new(postgres::PostgresDriverFactory));
     #[cfg(not(feature = "postgres"))]
     registry.register_compiled_out("postgres", "postgres", &["postgres", "postgresql"]);
+    #[cfg(feature = "bigquery")]
+    registry.register(std::sync::Arc::new(bigquery::BigQueryDriverFactory::new()));
+    #[cfg(not(feature = "bigquery"))]
+    registry.register_compiled_out("bigquery", "bigquery", &["bigquery"]);
 }

@@ -5,6 +5,7 @@
 //! `ID` and `id` are two different columns.
 
 use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
 use std::fmt;
 
 /// Identifier the warehouse gives an object and keeps across renames (a
@@ -40,11 +41,13 @@ pub enum TableKind {
     ExternalTable,
     PartitionedTable,
     Partition,
+    /// A read-only copy of a table at a point in time (BigQuery table snapshots).
+    Snapshot,
 }
 
 impl TableKind {
     /// Every kind, in the order used for docs and validation messages.
-    pub const ALL: [TableKind; 7] = [
+    pub const ALL: [TableKind; 8] = [
         TableKind::Table,
         TableKind::View,
         TableKind::MaterializedView,
@@ -52,6 +55,7 @@ impl TableKind {
         TableKind::ExternalTable,
         TableKind::PartitionedTable,
         TableKind::Partition,
+        TableKind::Snapshot,
     ];
 
     /// Returns the snake_case name used in the store, the CLI and the APIs.
@@ -64,6 +68,7 @@ impl TableKind {
             TableKind::ExternalTable => "external_table",
             TableKind::PartitionedTable => "partitioned_table",
             TableKind::Partition => "partition",
+            TableKind::Snapshot => "snapshot",
         }
     }
 
@@ -91,6 +96,16 @@ pub struct PartitionOf {
     pub bound: Option<String>,
 }
 
+/// Date-named shards folded into one logical table (BigQuery's
+/// `events_20240101`, `events_20240102`, ...): the first and last suffix and
+/// how many shards exist. The logical table has the newest shard's columns.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct ShardRange {
+    pub first: String,
+    pub last: String,
+    pub count: u32,
+}
+
 /// A table, view or other relation with its columns in ordinal order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Table {
@@ -111,6 +126,13 @@ pub struct Table {
     /// driver given the stored token can skip re-reading a table whose token
     /// is the same. Not part of change detection.
     pub version: Option<String>,
+    /// Physical layout settings as the warehouse spells them, by name:
+    /// `partitioning` (`DAY(placed_at)`), `clustering` (`order_id, region`).
+    /// A changed value is reported as a change of the table.
+    pub properties: BTreeMap<String, String>,
+    /// Shard range of a table folded from date-named shards. A new shard
+    /// updates the range without being reported as a change.
+    pub shards: Option<ShardRange>,
     pub columns: Vec<Column>,
 }
 
@@ -126,6 +148,8 @@ impl Table {
             partition_of: None,
             last_altered: None,
             version: None,
+            properties: BTreeMap::new(),
+            shards: None,
             columns: Vec::new(),
         }
     }

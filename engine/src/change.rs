@@ -20,6 +20,7 @@ pub enum ChangeKind {
     TableCommentChanged,
     ViewDefinitionChanged,
     PartitionBoundChanged,
+    TablePropertiesChanged,
     ColumnAdded,
     ColumnDropped,
     ColumnRenamed,
@@ -32,7 +33,7 @@ pub enum ChangeKind {
 
 impl ChangeKind {
     /// Every kind, in declaration order.
-    pub const ALL: [ChangeKind; 21] = [
+    pub const ALL: [ChangeKind; 22] = [
         ChangeKind::DatabaseAdded,
         ChangeKind::DatabaseDropped,
         ChangeKind::DatabaseRenamed,
@@ -46,6 +47,7 @@ impl ChangeKind {
         ChangeKind::TableCommentChanged,
         ChangeKind::ViewDefinitionChanged,
         ChangeKind::PartitionBoundChanged,
+        ChangeKind::TablePropertiesChanged,
         ChangeKind::ColumnAdded,
         ChangeKind::ColumnDropped,
         ChangeKind::ColumnRenamed,
@@ -72,6 +74,7 @@ impl ChangeKind {
             ChangeKind::TableCommentChanged => "table_comment_changed",
             ChangeKind::ViewDefinitionChanged => "view_definition_changed",
             ChangeKind::PartitionBoundChanged => "partition_bound_changed",
+            ChangeKind::TablePropertiesChanged => "table_properties_changed",
             ChangeKind::ColumnAdded => "column_added",
             ChangeKind::ColumnDropped => "column_dropped",
             ChangeKind::ColumnRenamed => "column_renamed",
@@ -187,6 +190,7 @@ fn is_breaking(kind: ChangeKind, after: Option<&str>) -> bool {
         | ChangeKind::TableCommentChanged
         | ChangeKind::ViewDefinitionChanged
         | ChangeKind::PartitionBoundChanged
+        | ChangeKind::TablePropertiesChanged
         | ChangeKind::ColumnAdded
         | ChangeKind::ColumnDefaultChanged
         | ChangeKind::ColumnCommentChanged

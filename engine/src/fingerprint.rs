@@ -4,9 +4,11 @@
 //! The fingerprint covers every stored field of a table and its columns except
 //! the table's own name (a renamed table with the same content keeps its
 //! fingerprint) and `last_altered` (it moves on data loads). Column types enter
-//! in their normalised form, so a new spelling of the same type is no change.
-//! The value is persisted in the store: the byte layout below must not change
-//! without a store migration that recomputes it.
+//! both as spelled and normalised: a new spelling of the same type stores a new
+//! row, and the diff, which compares normalised types, reports no change.
+//! The value is persisted in the store. When the byte layout below changes,
+//! every table is compared column by column once on its next refresh: nothing
+//! is reported for unchanged content, and the table row takes the new value.
 
 use crate::catalog::{Column, Table};
 use xxhash_rust::xxh3::xxh3_64;
@@ -41,6 +43,20 @@ fn write_table(fields: &mut FieldWriter<'_>, table: &Table) {
         }
         None => fields.flag(false),
     }
+    fields.count(table.properties.len());
+    for (name, value) in &table.properties {
+        fields.text(name);
+        fields.text(value);
+    }
+    match &table.shards {
+        Some(shards) => {
+            fields.flag(true);
+            fields.text(&shards.first);
+            fields.text(&shards.last);
+            fields.count(shards.count as usize);
+        }
+        None => fields.flag(false),
+    }
 
     fields.count(table.columns.len());
     for column in &table.columns {
@@ -51,6 +67,7 @@ fn write_table(fields: &mut FieldWriter<'_>, table: &Table) {
 fn write_column(fields: &mut FieldWriter<'_>, column: &Column) {
     fields.text(&column.name);
     fields.count(column.ordinal as usize);
+    fields.text(&column.data_type);
     fields.text(&column.normalized_type);
     fields.optional(column.base_type.as_deref());
     fields.flag(column.nullable);
@@ -114,13 +131,31 @@ mod tests {
     }
 
     #[test]
-    fn fingerprint_ignores_type_spelling() {
+    fn fingerprint_covers_type_spelling_and_layout() {
+        // A new spelling is stored (the diff still reports no change for it).
         let mut respelled = customers();
         respelled.columns[0] = Column::new("id", 1, "int4");
-        assert_eq!(
+        assert_ne!(
             table_fingerprint(&customers()),
             table_fingerprint(&respelled)
         );
+
+        let mut clustered = customers();
+        clustered
+            .properties
+            .insert("clustering".to_string(), "id".to_string());
+        assert_ne!(
+            table_fingerprint(&customers()),
+            table_fingerprint(&clustered)
+        );
+
+        let mut sharded = customers();
+        sharded.shards = Some(crate::catalog::ShardRange {
+            first: "20240101".to_string(),
+            last: "20240102".to_string(),
+            count: 2,
+        });
+        assert_ne!(table_fingerprint(&customers()), table_fingerprint(&sharded));
     }
 
     #[test]

@@ -63,7 +63,7 @@ pub(crate) mod worker;
 
 pub use auth::Principal;
 pub use catalog::{
-    Catalog, Column, Database, DatabaseListing, Schema, SchemaListing, Table, TableKind,
+    Catalog, Column, Database, DatabaseListing, Schema, SchemaListing, ShardRange, Table, TableKind,
 };
 pub use change::{Change, ChangeKind};
 pub use driver::{

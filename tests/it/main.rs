@@ -1,6 +1,8 @@
 //! Integration tests of metacrawl: real SQLite warehouses and stores, the
 //! engine end to end, and the `metacrawl` binary.
 
+mod bigquery;
+mod bigquery_server;
 mod cli;
 mod fixture_driver;
 mod grpc;

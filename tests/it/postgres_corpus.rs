@@ -51,7 +51,7 @@ fn count(catalog: &Catalog) -> Counts {
                 counts.materialized_views += 1;
                 counts.view_columns += table.columns.len();
             }
-            TableKind::ForeignTable | TableKind::ExternalTable => {}
+            TableKind::ForeignTable | TableKind::ExternalTable | TableKind::Snapshot => {}
         }
     }
     counts

@@ -10,6 +10,7 @@
 //! | `include_schemas=a,b*` | schema patterns to crawl (`*` and `?` wildcards) |
 //! | `exclude_schemas=tmp_*` | schema patterns to skip; their previous state is kept |
 
+use crate::patterns::{in_scope, split_patterns};
 use metacrawl_engine::driver::{DriverError, DriverErrorKind};
 use std::str::FromStr;
 
@@ -136,58 +137,16 @@ pub(crate) fn parse(url: &str) -> Result<PostgresConfig, DriverError> {
     })
 }
 
-fn split_patterns(value: &str) -> Vec<String> {
-    value
-        .split(',')
-        .map(str::trim)
-        .filter(|pattern| !pattern.is_empty())
-        .map(str::to_string)
-        .collect()
-}
-
-/// Whether `name` matches a pattern with `*` (any run) and `?` (one character).
-pub(crate) fn matches_pattern(pattern: &str, name: &str) -> bool {
-    let pattern: Vec<char> = pattern.chars().collect();
-    let name: Vec<char> = name.chars().collect();
-    let (mut p, mut n) = (0, 0);
-    let mut star: Option<(usize, usize)> = None;
-    while n < name.len() {
-        if p < pattern.len() && (pattern[p] == '?' || pattern[p] == name[n]) {
-            p += 1;
-            n += 1;
-        } else if p < pattern.len() && pattern[p] == '*' {
-            star = Some((p, n));
-            p += 1;
-        } else if let Some((star_p, star_n)) = star {
-            p = star_p + 1;
-            n = star_n + 1;
-            star = Some((star_p, star_n + 1));
-        } else {
-            return false;
-        }
-    }
-    pattern[p..].iter().all(|character| *character == '*')
-}
-
 impl PostgresConfig {
     /// Whether the include and exclude patterns let a schema be crawled.
     pub(crate) fn schema_in_scope(&self, schema: &str) -> bool {
-        let included = self.include_schemas.is_empty()
-            || self
-                .include_schemas
-                .iter()
-                .any(|pattern| matches_pattern(pattern, schema));
-        let excluded = self
-            .exclude_schemas
-            .iter()
-            .any(|pattern| matches_pattern(pattern, schema));
-        included && !excluded
+        in_scope(&self.include_schemas, &self.exclude_schemas, schema)
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{DatabaseScope, matches_pattern, parse};
+    use super::{DatabaseScope, parse};
 
     #[test]
     fn parse_removes_own_parameters() {
@@ -222,15 +181,5 @@ mod tests {
     fn debug_hides_password() {
         let config = parse("postgres://app:hunter2@127.0.0.1/sales").unwrap();
         assert!(!format!("{config:?}").contains("hunter2"));
-    }
-
-    #[test]
-    fn patterns_match_wildcards() {
-        assert!(matches_pattern("tmp_*", "tmp_2024"));
-        assert!(matches_pattern("sales", "sales"));
-        assert!(!matches_pattern("sales", "Sales"));
-        assert!(matches_pattern("s?les", "sales"));
-        assert!(!matches_pattern("tmp_*", "temp"));
-        assert!(matches_pattern("*", ""));
     }
 }

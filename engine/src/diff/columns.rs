@@ -212,10 +212,11 @@ fn value_source(column: &Column) -> Option<String> {
 }
 
 /// Whether two versions of a column need no new row: every stored field is
-/// equal, with types compared in normalised form (the fields of the fingerprint).
+/// equal (the fields of the fingerprint).
 fn same_stored_content(before: &Column, after: &Column) -> bool {
     before.name == after.name
         && before.ordinal == after.ordinal
+        && before.data_type == after.data_type
         && before.normalized_type == after.normalized_type
         && before.base_type == after.base_type
         && before.nullable == after.nullable

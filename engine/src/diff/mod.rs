@@ -17,7 +17,7 @@ use crate::change::{Change, ChangeKind, ObjectPath};
 use crate::fingerprint::table_fingerprint;
 use matching::{Identity, match_objects};
 use rayon::prelude::*;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub(crate) use matching::{Identity as NamedObject, match_objects as match_named};
 
@@ -394,6 +394,14 @@ fn diff_table(
         ));
     }
 
+    if before.properties != table.properties {
+        changes.push(table_path.change(
+            ChangeKind::TablePropertiesChanged,
+            describe_properties(&before.properties),
+            describe_properties(&table.properties),
+        ));
+    }
+
     let same_table = before.stable_id.is_some() && before.stable_id == table.stable_id;
     let mut columns = ColumnWrites::default();
     if content_changed {
@@ -412,6 +420,19 @@ fn diff_table(
         columns,
     };
     (changes, Some(write))
+}
+
+/// Describes table properties for `before`/`after`: `clustering=order_id;
+/// partitioning=DAY(placed_at)`, or `None` when there are none.
+fn describe_properties(properties: &BTreeMap<String, String>) -> Option<String> {
+    if properties.is_empty() {
+        return None;
+    }
+    let pairs: Vec<String> = properties
+        .iter()
+        .map(|(name, value)| format!("{name}={value}"))
+        .collect();
+    Some(pairs.join("; "))
 }
 
 /// Describes a table's kind for `before`/`after`: `table`, or

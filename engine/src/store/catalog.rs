@@ -2,7 +2,9 @@
 //! and the whole catalog as of a snapshot.
 
 use super::Store;
-use crate::catalog::{Catalog, Column, Database, PartitionOf, Schema, Table, TableKind};
+use crate::catalog::{
+    Catalog, Column, Database, PartitionOf, Schema, ShardRange, Table, TableKind,
+};
 use crate::diff::{PreviousColumn, PreviousTable};
 use crate::error::EngineError;
 use rusqlite::{Row, params};
@@ -29,7 +31,8 @@ pub struct StoredSchema {
 /// Columns of `catalog_tables` read by [`table_from_row`], after the leading
 /// `table_key, row_id, fingerprint, database, schema`.
 const TABLE_COLUMNS: &str = "table_key, row_id, fingerprint, database, schema, name, kind, stable_id, \
-     comment, definition, partition_parent, partition_parent_schema, partition_bound, last_altered, version";
+     comment, definition, partition_parent, partition_parent_schema, partition_bound, last_altered, version, \
+     properties, shard_first, shard_last, shard_count";
 
 const COLUMN_COLUMNS: &str = "table_key, row_id, name, ordinal, data_type, normalized_type, nullable, \
      default_value, comment, identity, generated, primary_key, field_path, stable_id, base_type";
@@ -52,6 +55,22 @@ fn table_from_row(row: &Row<'_>) -> rusqlite::Result<PreviousTable> {
         }),
         None => None,
     };
+    let properties: Option<String> = row.get(15)?;
+    let properties = match properties {
+        Some(text) => serde_json::from_str(&text).map_err(|error| {
+            rusqlite::Error::FromSqlConversionFailure(15, rusqlite::types::Type::Text, error.into())
+        })?,
+        None => BTreeMap::new(),
+    };
+    let shard_first: Option<String> = row.get(16)?;
+    let shards = match shard_first {
+        Some(first) => Some(ShardRange {
+            first,
+            last: row.get(17)?,
+            count: row.get(18)?,
+        }),
+        None => None,
+    };
     let fingerprint: i64 = row.get(2)?;
     Ok(PreviousTable {
         key: row.get(0)?,
@@ -66,6 +85,8 @@ fn table_from_row(row: &Row<'_>) -> rusqlite::Result<PreviousTable> {
             partition_of,
             last_altered: row.get(13)?,
             version: row.get(14)?,
+            properties,
+            shards,
             columns: Vec::new(),
         },
     })

@@ -8,6 +8,7 @@ use crate::change::Change;
 use crate::diff::{SchemaPath, TableWrite};
 use crate::error::EngineError;
 use rusqlite::{Transaction, TransactionBehavior, params};
+use std::collections::BTreeMap;
 
 /// A row operation on databases or schemas.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -353,10 +354,13 @@ fn insert_table(
     let mut statement = transaction.prepare_cached(
         "INSERT INTO catalog_tables (table_key, connection_id, database, schema, name, kind, stable_id,
              comment, definition, partition_parent, partition_parent_schema, partition_bound,
-             last_altered, fingerprint, valid_from, version)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+             last_altered, fingerprint, valid_from, version, properties, shard_first, shard_last,
+             shard_count)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
+             ?19, ?20)",
     )?;
     let partition = table.partition_of.as_ref();
+    let shards = table.shards.as_ref();
     statement.execute(params![
         key,
         connection_id,
@@ -375,8 +379,21 @@ fn insert_table(
         fingerprint as i64,
         snapshot_id,
         table.version,
+        encode_properties(&table.properties),
+        shards.map(|shards| &shards.first),
+        shards.map(|shards| &shards.last),
+        shards.map(|shards| shards.count),
     ])?;
     Ok(())
+}
+
+/// Stores properties as one JSON object, or NULL when there are none.
+fn encode_properties(properties: &BTreeMap<String, String>) -> Option<String> {
+    if properties.is_empty() {
+        return None;
+    }
+    // A map of strings always serialises.
+    serde_json::to_string(properties).ok()
 }
 
 fn insert_column(

@@ -6,8 +6,14 @@ use rusqlite::{Connection, TransactionBehavior};
 use std::path::Path;
 
 /// (version, name, SQL), in version order.
-const MIGRATIONS: &[(i64, &str, &str)] =
-    &[(1, "initial", include_str!("migrations/0001_initial.sql"))];
+const MIGRATIONS: &[(i64, &str, &str)] = &[
+    (1, "initial", include_str!("migrations/0001_initial.sql")),
+    (
+        2,
+        "table_properties",
+        include_str!("migrations/0002_table_properties.sql"),
+    ),
+];
 
 /// Applies every migration the store lacks, each in its own transaction.
 pub(super) fn apply(connection: &mut Connection, path: &Path) -> Result<(), EngineError> {

@@ -1,0 +1,2 @@
+SELECT table_name, view_definition
+FROM `{dataset}`.INFORMATION_SCHEMA.VIEWS
