@@ -11,7 +11,7 @@ pub(crate) fn split_patterns(value: &str) -> Vec<String> {
         .collect()
 }
 
-/// Whether `name` matches a pattern with `*` (any run) and `?` (one character).
+/// Returns whether `name` matches a pattern with `*` (any run) and `?` (one character).
 pub(crate) fn matches_pattern(pattern: &str, name: &str) -> bool {
     let pattern: Vec<char> = pattern.chars().collect();
     let name: Vec<char> = name.chars().collect();
@@ -35,7 +35,7 @@ pub(crate) fn matches_pattern(pattern: &str, name: &str) -> bool {
     pattern[p..].iter().all(|character| *character == '*')
 }
 
-/// Whether a name passes the include patterns (all names when there are none)
+/// Returns whether a name passes the include patterns (all names when there are none)
 /// and no exclude pattern.
 pub(crate) fn in_scope(include: &[String], exclude: &[String], name: &str) -> bool {
     let included =

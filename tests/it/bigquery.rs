@@ -113,7 +113,7 @@ fn describe_changes(changes: &[Change]) -> Vec<String> {
 }
 
 #[tokio::test]
-async fn nested_record_fields_are_columns_with_their_paths() {
+async fn nested_fields_become_path_columns() {
     let fixture = Fixture::new().await;
     fixture.server.put_table(resource("orders.json"));
     let report = fixture.refresh().await.unwrap();
@@ -189,7 +189,7 @@ async fn nested_record_fields_are_columns_with_their_paths() {
 }
 
 #[tokio::test]
-async fn every_table_and_result_page_is_read() {
+async fn every_table_and_page_read() {
     let fixture = Fixture::new().await;
     for index in 0..2500 {
         let fields = json!([
@@ -223,7 +223,7 @@ async fn every_table_and_result_page_is_read() {
 }
 
 #[tokio::test]
-async fn a_rate_limited_request_is_retried() {
+async fn rate_limited_request_is_retried() {
     let fixture = Fixture::new().await;
     fixture.server.put_table(resource("orders.json"));
     fixture
@@ -242,7 +242,7 @@ async fn a_rate_limited_request_is_retried() {
 }
 
 #[tokio::test]
-async fn a_forbidden_dataset_is_unreadable_and_keeps_its_tables() {
+async fn forbidden_dataset_keeps_its_tables() {
     let fixture = Fixture::new().await;
     fixture.server.put_table(resource("orders.json"));
     let fields = json!([{"name": "id", "type": "INTEGER", "mode": "NULLABLE"}]);
@@ -268,7 +268,7 @@ async fn a_forbidden_dataset_is_unreadable_and_keeps_its_tables() {
 }
 
 #[tokio::test]
-async fn date_shards_fold_into_one_table() {
+async fn date_shards_fold_into_one() {
     let fixture = Fixture::new().await;
     let shard = |day: &str, extra: bool| {
         let mut fields = vec![json!({"name": "event_name", "type": "STRING", "mode": "NULLABLE"})];
@@ -310,7 +310,7 @@ async fn date_shards_fold_into_one_table() {
 }
 
 #[tokio::test]
-async fn an_empty_project_has_no_datasets() {
+async fn empty_project_has_no_datasets() {
     let fixture = Fixture::new().await;
     let report = fixture.refresh().await.unwrap();
     assert_eq!(report.snapshot.counts.schemas, 0);
@@ -318,7 +318,7 @@ async fn an_empty_project_has_no_datasets() {
 }
 
 #[tokio::test]
-async fn wrong_credentials_and_unreachable_api_fail_the_job_run() {
+async fn bad_credentials_or_endpoint_fail() {
     let fixture = Fixture::new().await;
     fixture.server.add_dataset("shop_raw");
     let workspace = Workspace::new();
@@ -416,7 +416,7 @@ fn expected_paths(prefix: &str, fields: &[Value], paths: &mut Vec<String>) {
 }
 
 #[tokio::test]
-async fn corpus_schemas_keep_every_field_path() {
+async fn corpus_schemas_keep_field_paths() {
     let Some(corpus) = std::env::var_os("METACRAWL_CORPUS_DIR").map(PathBuf::from) else {
         eprintln!(
             "skipped: METACRAWL_CORPUS_DIR is not set, so the BigQuery corpus schemas cannot be read"
@@ -510,7 +510,7 @@ async fn corpus_schemas_keep_every_field_path() {
 }
 
 #[tokio::test]
-async fn a_new_clustering_is_a_property_change() {
+async fn new_clustering_is_property_change() {
     let fixture = Fixture::new().await;
     fixture.server.put_table(resource("orders.json"));
     fixture.refresh().await.unwrap();

@@ -1,7 +1,7 @@
 //! A local server speaking the BigQuery v2 REST shapes on 127.0.0.1, serving a
 //! catalog held as `tables.get` resources.
 //!
-//! It answers datasets.list, tables.list, tables.get, jobs.query and
+//! It serves datasets.list, tables.list, tables.get, jobs.query and
 //! jobs.getQueryResults with Google's field names, int64 values as JSON
 //! strings, page tokens, and Google's error body. The only SQL it runs is the
 //! exact text of the driver's INFORMATION_SCHEMA queries, whose rows it

@@ -20,10 +20,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::Semaphore;
 
-/// Scope of the access tokens the driver asks for: metadata is only read.
+/// OAuth scope of the driver's access tokens: metadata is only read.
 const READ_ONLY_SCOPE: &str = "https://www.googleapis.com/auth/bigquery.readonly";
 
-/// Rows asked for per page of `datasets.list` and `tables.list` (the API's maximum).
+/// Rows requested per page of `datasets.list` and `tables.list` (the API's maximum).
 const LIST_PAGE_SIZE: u64 = 1000;
 
 /// Queries slower than this are logged at WARN.
@@ -75,7 +75,7 @@ impl ApiError {
         }
     }
 
-    /// Whether waiting and sending the same request again may succeed.
+    /// Returns whether sending the same request again after a wait may succeed.
     fn is_transient(&self) -> bool {
         matches!(self.status, Some(429 | 500 | 502 | 503 | 504))
             || matches!(
@@ -240,7 +240,7 @@ impl Api {
 
     /// Runs one request under the concurrency limit, retrying transient
     /// failures with a doubling wait. Each retry is logged.
-    async fn call<T, F, Fut>(&self, what: &str, mut request: F) -> Result<T, ApiError>
+    async fn call<T, F, Fut>(&self, endpoint: &str, mut request: F) -> Result<T, ApiError>
     where
         F: FnMut() -> Fut,
         Fut: Future<Output = Result<T, ApiError>>,
@@ -257,7 +257,7 @@ impl Api {
                 Err(error) if error.is_transient() && attempt < self.config.max_retries => {
                     attempt += 1;
                     tracing::warn!(
-                        request = what,
+                        request = endpoint,
                         error = %error.describe(),
                         attempt,
                         max_retries = self.config.max_retries,

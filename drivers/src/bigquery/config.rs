@@ -20,7 +20,7 @@ use std::time::Duration;
 /// Google's BigQuery v2 endpoint.
 pub(crate) const DEFAULT_API_URL: &str = "https://bigquery.googleapis.com/bigquery/v2";
 
-/// Where the driver's access token comes from.
+/// Source of the driver's access token.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Credentials {
     /// A service-account key file.
@@ -141,7 +141,7 @@ fn number<T: std::str::FromStr + PartialOrd + std::fmt::Display>(
 }
 
 impl BigQueryConfig {
-    /// Whether the include and exclude patterns let a dataset be crawled.
+    /// Returns whether the include and exclude patterns let a dataset be crawled.
     pub(crate) fn dataset_in_scope(&self, dataset: &str) -> bool {
         in_scope(&self.include_datasets, &self.exclude_datasets, dataset)
     }

@@ -49,13 +49,13 @@ pub struct BigQueryDriverFactory {
 }
 
 impl BigQueryDriverFactory {
-    /// A factory whose drivers authenticate with the URL's `key_file` or
+    /// Creates a factory whose drivers authenticate with the URL's `key_file` or
     /// `token_env`, or `GOOGLE_APPLICATION_CREDENTIALS`.
     pub fn new() -> BigQueryDriverFactory {
         BigQueryDriverFactory::default()
     }
 
-    /// A factory whose drivers take their access tokens from `authenticator`
+    /// Creates a factory whose drivers take their access tokens from `authenticator`
     /// when the URL names no credentials: for programs that manage tokens.
     pub fn with_authenticator(authenticator: Arc<dyn Authenticator>) -> BigQueryDriverFactory {
         BigQueryDriverFactory {
