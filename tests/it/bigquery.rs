@@ -27,7 +27,7 @@ impl Authenticator for LocalToken {
 }
 
 struct Fixture {
-    _workspace: Workspace,
+    workspace: Workspace,
     engine: Engine,
     server: BigQueryServer,
 }
@@ -50,7 +50,7 @@ impl Fixture {
         let url = format!("{}{options}", server.connection_url());
         engine.add_connection("bq", &url, None).unwrap();
         Fixture {
-            _workspace: workspace,
+            workspace,
             engine,
             server,
         }
@@ -525,5 +525,50 @@ async fn new_clustering_is_property_change() {
             "table_properties_changed shop_raw.orders: clustering=order_id; partitioning=DAY(placed_at) \
              -> clustering=order_id, placed_at; partitioning=DAY(placed_at)"
         ]
+    );
+}
+
+#[tokio::test]
+async fn service_account_key_gets_a_token() {
+    let fixture = Fixture::new().await;
+    fixture.server.put_table(resource("orders.json"));
+    let key = fixture.workspace.path("key.json");
+    fixture.server.write_key_file(&key);
+
+    // The built-in factory, which reads the key named in the URL.
+    let mut registry = DriverRegistry::new();
+    metacrawl_drivers::register_builtin(&mut registry);
+    let workspace = Workspace::new();
+    let engine = Engine::open(&workspace.store_path(), registry).unwrap();
+    let url = format!(
+        "{}&key_file={}",
+        fixture.server.connection_url(),
+        key.display()
+    );
+    engine.add_connection("keyed", &url, None).unwrap();
+    let report = engine
+        .refresh("keyed", RefreshOptions::default(), None)
+        .await
+        .unwrap();
+    assert_eq!(report.snapshot.counts.columns, 15);
+    assert!(
+        fixture
+            .server
+            .requests()
+            .contains(&"token https://www.googleapis.com/auth/bigquery.readonly".to_string())
+    );
+
+    let missing = format!(
+        "{}&key_file=/nonexistent/key.json",
+        fixture.server.connection_url()
+    );
+    let error = engine
+        .add_connection("missing", &missing, None)
+        .unwrap_err();
+    assert!(
+        error
+            .to_string()
+            .contains("key_file '/nonexistent/key.json' does not exist; point it at the JSON key of a service account"),
+        "{error}"
     );
 }

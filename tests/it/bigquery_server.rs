@@ -107,6 +107,33 @@ impl BigQueryServer {
         format!("http://127.0.0.1:{}/bigquery/v2", self.port)
     }
 
+    /// Writes a service-account key whose `token_uri` is this server, with a
+    /// new RSA key made by the `openssl` command.
+    pub(crate) fn write_key_file(&self, path: &std::path::Path) {
+        let output = std::process::Command::new("openssl")
+            .args([
+                "genpkey",
+                "-algorithm",
+                "RSA",
+                "-pkeyopt",
+                "rsa_keygen_bits:2048",
+            ])
+            .output()
+            .expect("run openssl genpkey");
+        assert!(output.status.success(), "openssl genpkey failed");
+        let key = json!({
+            "type": "service_account",
+            "project_id": self.state.lock().unwrap().project,
+            "private_key_id": "local-test-key",
+            "private_key": String::from_utf8(output.stdout).expect("PEM text"),
+            "client_email": "crawler@example-project.iam.gserviceaccount.com",
+            "client_id": "1",
+            "auth_uri": format!("http://127.0.0.1:{}/auth", self.port),
+            "token_uri": format!("http://127.0.0.1:{}/token", self.port),
+        });
+        std::fs::write(path, key.to_string()).expect("write the key file");
+    }
+
     /// A connection URL for this server's project with fast retries.
     pub(crate) fn connection_url(&self) -> String {
         let project = self.state.lock().unwrap().project.clone();
@@ -182,6 +209,60 @@ pub(crate) fn table_resource(project: &str, dataset: &str, table: &str, fields: 
     })
 }
 
+/// Serves Google's OAuth token endpoint for a service-account key whose
+/// `token_uri` points here: a signed JWT assertion in, an access token out.
+/// The signature is not checked; the claims are.
+fn issue_token(state: &Mutex<State>, body: &[u8]) -> Response {
+    let form = String::from_utf8_lossy(body).to_string();
+    let assertion = form
+        .split('&')
+        .find_map(|pair| pair.strip_prefix("assertion="))
+        .unwrap_or_default();
+    let claims = assertion
+        .split('.')
+        .nth(1)
+        // The form encoding turns the padding into %3D.
+        .and_then(|part| decode_base64_url(&part.replace("%3D", "")))
+        .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
+        .unwrap_or(Value::Null);
+    state
+        .lock()
+        .unwrap()
+        .requests
+        .push(format!("token {}", claims["scope"].as_str().unwrap_or("-")));
+    if !form.contains("jwt-bearer") || claims["iss"].as_str().is_none() {
+        let body = json!({"error": "invalid_grant", "error_description": "Invalid JWT assertion."});
+        return (StatusCode::BAD_REQUEST, axum::Json(body)).into_response();
+    }
+    axum::Json(json!({"access_token": TOKEN, "token_type": "Bearer", "expires_in": 3600}))
+        .into_response()
+}
+
+fn decode_base64_url(text: &str) -> Option<Vec<u8>> {
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut bytes = Vec::new();
+    for character in text.bytes() {
+        let value = match character {
+            b'A'..=b'Z' => character - b'A',
+            b'a'..=b'z' => character - b'a' + 26,
+            b'0'..=b'9' => character - b'0' + 52,
+            b'-' => 62,
+            b'_' => 63,
+            b'=' => continue,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(value);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            bytes.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    Some(bytes)
+}
+
 fn google_error(status: u16, reason: &str, message: &str) -> Response {
     let status_name = match status {
         400 => "INVALID_ARGUMENT",
@@ -217,6 +298,9 @@ fn handle(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    if uri.path() == "/token" {
+        return issue_token(state, &body);
+    }
     let authorized = headers
         .get("authorization")
         .and_then(|value| value.to_str().ok())

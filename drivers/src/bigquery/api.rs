@@ -62,6 +62,11 @@ impl ApiError {
                 reason: None,
                 message: format!("unexpected reply: {error:?}"),
             },
+            BQError::AuthError(_) | BQError::YupAuthError(_) => ApiError {
+                status: Some(401),
+                reason: Some("authError".to_string()),
+                message: error.to_string(),
+            },
             BQError::NoToken => ApiError {
                 status: Some(401),
                 reason: Some("noToken".to_string()),

@@ -124,6 +124,14 @@ pub(crate) fn parse(url: &str, provided_credentials: bool) -> Result<BigQueryCon
             }
         },
     };
+    if let Credentials::KeyFile(path) = &config.credentials
+        && !path.is_file()
+    {
+        return Err(invalid(format!(
+            "key_file '{}' does not exist; point it at the JSON key of a service account",
+            path.display()
+        )));
+    }
     Ok(config)
 }
 
