@@ -6,13 +6,16 @@
 //! | SQLite | `sqlite` | `sqlite://PATH` |
 //! | Postgres | `postgres` | `postgres://USER@HOST:PORT/DATABASE` |
 //! | BigQuery | `bigquery` | `bigquery://PROJECT` |
+//! | Snowflake | `snowflake` | `snowflake://USER@ACCOUNT/DATABASE` |
 
 #[cfg(feature = "bigquery")]
 pub mod bigquery;
-#[cfg(any(feature = "postgres", feature = "bigquery"))]
+#[cfg(any(feature = "postgres", feature = "bigquery", feature = "snowflake"))]
 mod patterns;
 #[cfg(feature = "postgres")]
 pub mod postgres;
+#[cfg(feature = "snowflake")]
+pub mod snowflake;
 #[cfg(feature = "sqlite")]
 pub mod sqlite;
 
@@ -33,4 +36,8 @@ pub fn register_builtin(registry: &mut DriverRegistry) {
     registry.register(std::sync::Arc::new(bigquery::BigQueryDriverFactory::new()));
     #[cfg(not(feature = "bigquery"))]
     registry.register_compiled_out("bigquery", "bigquery", &["bigquery"]);
+    #[cfg(feature = "snowflake")]
+    registry.register(std::sync::Arc::new(snowflake::SnowflakeDriverFactory::new()));
+    #[cfg(not(feature = "snowflake"))]
+    registry.register_compiled_out("snowflake", "snowflake", &["snowflake"]);
 }

@@ -13,5 +13,7 @@ mod postgres_driver;
 mod postgres_incremental;
 mod safety;
 mod server;
+mod snowflake;
+mod snowflake_server;
 mod sqlite_refresh;
 mod support;

@@ -373,7 +373,7 @@ fn unknown_scheme_lists_supported_ones() {
 
     assert_eq!(
         error.to_string(),
-        "no driver for URL scheme 'mysql'; supported schemes: sqlite, postgres, postgresql, bigquery"
+        "no driver for URL scheme 'mysql'; supported schemes: sqlite, postgres, postgresql, bigquery, snowflake"
     );
 }
 
