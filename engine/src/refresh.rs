@@ -314,6 +314,17 @@ impl Crawl<'_> {
             database: database.name.clone(),
             ..ObjectPath::default()
         };
+        let scope = format!("database '{}'", database.name);
+        let opened = driver.open_database(database).await;
+        // A new database left out by the connection's patterns is not recorded.
+        if let Err(error) = &opened
+            && error.kind == DriverErrorKind::ExcludedByFilter
+            && previous.is_none()
+        {
+            self.keep_unreadable(&scope, error.clone())?;
+            return Ok(());
+        }
+
         let renamed = previous.is_some_and(|previous| previous.name != database.name);
         let row = DatabaseRow {
             name: database.name.clone(),
@@ -345,8 +356,7 @@ impl Crawl<'_> {
             }
         }
 
-        let scope = format!("database '{}'", database.name);
-        let listed = match driver.open_database(database).await {
+        let listed = match opened {
             Ok(mut reader) => match reader.list_schemas().await {
                 Ok(schemas) => Some((reader, schemas)),
                 Err(error) => {

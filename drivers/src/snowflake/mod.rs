@@ -27,7 +27,7 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::sync::Arc;
 
-pub use reqwest_middleware::Middleware;
+pub use reqwest_middleware::{self, Middleware};
 
 const SCHEMAS_SQL: &str = include_str!("schemas.sql");
 const TABLES_SQL: &str = include_str!("tables.sql");
