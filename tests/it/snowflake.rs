@@ -30,12 +30,12 @@ impl Fixture {
         fixture
     }
 
-    /// A connection URL whose password file holds `password`.
+    /// Returns a connection URL whose password file contains `password`.
     fn url(&self, database: &str, password: &str) -> String {
         let path = self.workspace.path(&format!("password-{}", password.len()));
         std::fs::write(&path, format!("{password}\n")).unwrap();
         self.server
-            .connection_url(database, &path.display().to_string())
+            .connection_url(database, &format!("password_file={}", path.display()))
     }
 
     async fn refresh(&self) -> metacrawl_engine::RefreshReport {
@@ -103,7 +103,7 @@ fn load_catalog(name: &str) -> SfCatalog {
     catalog
 }
 
-/// One line per table and column: `schema.table (kind) comment` and
+/// Describes a catalog in one line per table and column: `schema.table (kind) comment` and
 /// `  ordinal name type NULL|NOT NULL default comment`.
 fn describe(catalog: &Catalog) -> Vec<String> {
     let mut lines = Vec::new();
@@ -180,20 +180,19 @@ async fn quoted_names_keep_their_case() {
         upper.insert("EVENTS_V2".to_string(), renamed);
     });
     let report = fixture.refresh().await;
-    // Snowflake's INFORMATION_SCHEMA exposes no object ids, and renames are
-    // never guessed: both renames show as a drop and an add.
+    // Snowflake's INFORMATION_SCHEMA exposes no object ids: the table rename
+    // shows as a drop and an add, the case-only column rename as a rename.
     assert_eq!(
         describe_changes(&report.changes),
         vec![
             "table_added STAGING.EVENTS_V2: - -> table",
             "table_dropped STAGING.EVENTS: table -> - breaking",
-            "column_added staging.events.Id: - -> NUMBER(38,0)",
-            "column_dropped staging.events.ID: NUMBER(38,0) -> - breaking",
+            "column_renamed staging.events.Id: ID -> Id breaking",
         ]
     );
 }
 
-/// A database of `schemas` schemas with `tables` tables of two columns each.
+/// Builds a database of `schemas` schemas with `tables` tables of two columns each.
 fn generated_catalog(schemas: usize, tables: usize) -> SfCatalog {
     let mut database = std::collections::BTreeMap::new();
     for schema in 0..schemas {
@@ -235,7 +234,7 @@ fn generated_catalog(schemas: usize, tables: usize) -> SfCatalog {
 
 #[tokio::test]
 async fn large_schemas_fall_back_to_paging() {
-    // S0 is small; S1 holds 10,500 tables, past both the SHOW page and the
+    // S0 is small; S1 contains 10,500 tables, past both the SHOW page and the
     // INFORMATION_SCHEMA limit of the server.
     let mut catalog = generated_catalog(1, 10);
     let big = generated_catalog(1, 10_500)
@@ -379,6 +378,34 @@ async fn bad_password_or_host_fail_the_run() {
         "{error}"
     );
     assert!(!error.contains(PASSWORD), "{error}");
+}
+
+#[tokio::test]
+async fn key_pair_login_works() {
+    let fixture = Fixture::new(generated_catalog(1, 1), "BIG").await;
+    let output = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+        ])
+        .output()
+        .expect("run openssl genpkey");
+    assert!(output.status.success(), "openssl genpkey failed");
+    let key = fixture.workspace.path("crawler.p8");
+    std::fs::write(&key, &output.stdout).unwrap();
+    let url = fixture
+        .server
+        .connection_url("BIG", &format!("private_key_file={}", key.display()));
+    fixture.engine.add_connection("keyed", &url, None).unwrap();
+    let report = fixture
+        .engine
+        .refresh("keyed", RefreshOptions::default(), None)
+        .await
+        .unwrap();
+    assert_eq!(report.snapshot.counts.tables, 1);
 }
 
 mod fakesnow {

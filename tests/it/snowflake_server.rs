@@ -100,10 +100,11 @@ impl SnowflakeServer {
         SnowflakeServer { port, state, task }
     }
 
-    /// A connection URL for `database` with the password read from `password_file`.
-    pub(crate) fn connection_url(&self, database: &str, password_file: &str) -> String {
+    /// Returns a connection URL for `database` with a credential option
+    /// (`password_file=PATH` or `private_key_file=PATH`).
+    pub(crate) fn connection_url(&self, database: &str, credential: &str) -> String {
         format!(
-            "snowflake://crawler@localtest/{database}?password_file={password_file}&warehouse=WH&base_url=http://127.0.0.1:{}",
+            "snowflake://crawler@localtest/{database}?{credential}&warehouse=WH&base_url=http://127.0.0.1:{}",
             self.port
         )
     }
@@ -120,7 +121,7 @@ impl SnowflakeServer {
         self.state.lock().unwrap().information_schema_limit = rows;
     }
 
-    /// Every statement received, in order.
+    /// Returns every statement received, in order.
     pub(crate) fn statements(&self) -> Vec<String> {
         self.state.lock().unwrap().statements.clone()
     }
@@ -150,7 +151,10 @@ fn handle(state: &Mutex<State>, uri: &Uri, body: &[u8]) -> Response {
     let body: Value = serde_json::from_slice(body).unwrap_or(Value::Null);
     match uri.path() {
         "/session/v1/login-request" => {
-            if body["data"]["PASSWORD"].as_str() != Some(PASSWORD) {
+            let key_pair = body["data"]["AUTHENTICATOR"].as_str() == Some("SNOWFLAKE_JWT")
+                && jwt_subject(body["data"]["TOKEN"].as_str().unwrap_or_default()).as_deref()
+                    == Some("LOCALTEST.CRAWLER");
+            if !key_pair && body["data"]["PASSWORD"].as_str() != Some(PASSWORD) {
                 return axum::Json(json!({
                     "success": false,
                     "code": "390100",
@@ -187,6 +191,33 @@ fn handle(state: &Mutex<State>, uri: &Uri, body: &[u8]) -> Response {
         }
         other => error("390400", &format!("unknown endpoint {other}")),
     }
+}
+
+/// Returns the `sub` claim of a JWT (the signature is not checked).
+fn jwt_subject(token: &str) -> Option<String> {
+    let claims = token.split('.').nth(1)?;
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut bytes = Vec::new();
+    for character in claims.bytes() {
+        let value = match character {
+            b'A'..=b'Z' => character - b'A',
+            b'a'..=b'z' => character - b'a' + 26,
+            b'0'..=b'9' => character - b'0' + 52,
+            b'-' | b'+' => 62,
+            b'_' | b'/' => 63,
+            _ => continue,
+        };
+        bits = (bits << 6) | u32::from(value);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            bytes.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    let claims: Value = serde_json::from_slice(&bytes).ok()?;
+    claims["sub"].as_str().map(str::to_string)
 }
 
 fn result(names: &[&str], rows: Vec<Vec<Option<String>>>) -> Response {
@@ -517,15 +548,15 @@ fn show(state: &State, rest: &str, sql: &str) -> Outcome {
                 .is_none_or(|from| name.as_str() > from.as_str())
         })
         .collect();
-    let shown: Vec<_> = selected.iter().take(limit.unwrap_or(usize::MAX)).collect();
-    if shown.len() > 10_000 {
+    let page: Vec<_> = selected.iter().take(limit.unwrap_or(usize::MAX)).collect();
+    if page.len() > 10_000 {
         return Err((
             "090153",
             "The result set size exceeded the max number of rows(10000) supported for SHOW statements. Use LIMIT option to limit result set to a smaller number."
                 .to_string(),
         ));
     }
-    let rows = shown
+    let rows = page
         .iter()
         .map(|(name, table)| {
             let mut row = vec![

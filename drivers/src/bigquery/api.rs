@@ -191,25 +191,7 @@ impl Api {
                 })
             }
             (Credentials::KeyFile(path), _) => {
-                let key = gcp_bigquery_client::yup_oauth2::read_service_account_key(path)
-                    .await
-                    .map_err(|error| {
-                        invalid(format!(
-                            "cannot read the service-account key '{}': {error}; \
-                             point key_file at the JSON key of a service account",
-                            path.display()
-                        ))
-                    })?;
-                let authenticator =
-                    gcp_bigquery_client::yup_oauth2::ServiceAccountAuthenticator::builder(key)
-                        .build()
-                        .await
-                        .map_err(|error| {
-                            invalid(format!(
-                                "the service-account key '{}' is unusable: {error}",
-                                path.display()
-                            ))
-                        })?;
+                let authenticator = key_file_authenticator(path).await.map_err(invalid)?;
                 Arc::new(KeyFileToken {
                     authenticator: Arc::new(authenticator),
                 })
@@ -497,6 +479,48 @@ fn path_segment(text: &str) -> String {
         }
     }
     encoded
+}
+
+/// Builds a token source from a credentials file: a service-account key, or
+/// the user credentials `gcloud auth application-default login` writes.
+async fn key_file_authenticator(
+    path: &std::path::Path,
+) -> Result<gcp_bigquery_client::yup_oauth2::authenticator::DefaultAuthenticator, String> {
+    use gcp_bigquery_client::yup_oauth2;
+    let unreadable = |error: std::io::Error| {
+        format!(
+            "cannot read the credentials file '{}': {error}; point key_file at the JSON key of a \
+             service account or at application-default credentials",
+            path.display()
+        )
+    };
+    let text = tokio::fs::read_to_string(path).await.map_err(unreadable)?;
+    let kind = serde_json::from_str::<serde_json::Value>(&text)
+        .ok()
+        .and_then(|value| value["type"].as_str().map(str::to_string));
+    // NOTE: the tests cover service-account keys only: user credentials always
+    // fetch tokens from Google's endpoint, which tests must not reach.
+    let built = if kind.as_deref() == Some("authorized_user") {
+        let secret = yup_oauth2::read_authorized_user_secret(path)
+            .await
+            .map_err(unreadable)?;
+        yup_oauth2::AuthorizedUserAuthenticator::builder(secret)
+            .build()
+            .await
+    } else {
+        let key = yup_oauth2::read_service_account_key(path)
+            .await
+            .map_err(unreadable)?;
+        yup_oauth2::ServiceAccountAuthenticator::builder(key)
+            .build()
+            .await
+    };
+    built.map_err(|error| {
+        format!(
+            "the credentials file '{}' is unusable: {error}",
+            path.display()
+        )
+    })
 }
 
 /// Access token taken from an environment variable at each request.

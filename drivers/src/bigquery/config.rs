@@ -3,7 +3,7 @@
 //! | parameter | sets |
 //! |---|---|
 //! | `location=US` | location of the query jobs (default: BigQuery picks it) |
-//! | `key_file=PATH` | service-account key (JSON); default `$GOOGLE_APPLICATION_CREDENTIALS` |
+//! | `key_file=PATH` | service-account key or application-default credentials (JSON); default `$GOOGLE_APPLICATION_CREDENTIALS`, then gcloud's application-default file |
 //! | `token_env=NAME` | environment variable holding an OAuth access token instead of a key |
 //! | `include_datasets=a,b*` | dataset patterns to crawl (`*` and `?` wildcards) |
 //! | `exclude_datasets=tmp_*` | dataset patterns to skip; their previous state is kept |
@@ -114,12 +114,13 @@ pub(crate) fn parse(url: &str, provided_credentials: bool) -> Result<BigQueryCon
         (Some(path), None) => Credentials::KeyFile(path),
         (None, Some(variable)) => Credentials::TokenEnv(variable),
         (None, None) if provided_credentials => Credentials::Provided,
-        (None, None) => match std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS") {
-            Some(path) => Credentials::KeyFile(PathBuf::from(path)),
+        (None, None) => match application_default_credentials() {
+            Some(path) => Credentials::KeyFile(path),
             None => {
                 return Err(invalid(
                     "no credentials: add key_file=PATH (a service-account key) or token_env=NAME \
-                     (a variable holding an access token), or set GOOGLE_APPLICATION_CREDENTIALS",
+                     (a variable holding an access token), set GOOGLE_APPLICATION_CREDENTIALS, or \
+                     run gcloud auth application-default login",
                 ));
             }
         },
@@ -133,6 +134,22 @@ pub(crate) fn parse(url: &str, provided_credentials: bool) -> Result<BigQueryCon
         )));
     }
     Ok(config)
+}
+
+/// Finds application-default credentials: the file named by
+/// `GOOGLE_APPLICATION_CREDENTIALS`, else the one `gcloud auth
+/// application-default login` writes. The metadata server of a cloud VM is
+/// not asked.
+fn application_default_credentials() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("GOOGLE_APPLICATION_CREDENTIALS") {
+        return Some(PathBuf::from(path));
+    }
+    let config = match std::env::var_os("CLOUDSDK_CONFIG") {
+        Some(path) => PathBuf::from(path),
+        None => PathBuf::from(std::env::var_os("HOME")?).join(".config/gcloud"),
+    };
+    let path = config.join("application_default_credentials.json");
+    path.is_file().then_some(path)
 }
 
 fn number<T: std::str::FromStr + PartialOrd + std::fmt::Display>(

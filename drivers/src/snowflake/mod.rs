@@ -4,8 +4,8 @@
 //! Names are kept exactly as Snowflake stores them (`STAGING` and `staging`
 //! are two schemas) and every identifier in a statement is quoted by
 //! [`quote_identifier`]. A database is read with bulk INFORMATION_SCHEMA
-//! queries; when Snowflake answers one with error 090030 (too much data), the
-//! driver asks per schema, and when a schema is still too large, it pages
+//! queries; when Snowflake rejects one with error 090030 (too much data), the
+//! driver queries per schema, and when a schema is still too large, it pages
 //! `SHOW TABLES` / `SHOW VIEWS` with `LIMIT ... FROM` and reads columns for
 //! a few hundred tables per query. There is never a query per table.
 //!
@@ -168,7 +168,7 @@ impl Driver for SnowflakeDriver {
 enum Bulk {
     NotLoaded,
     Loaded(HashMap<String, Vec<Vec<Option<String>>>>, Arc<Rows>),
-    /// Snowflake answered 090030: read per schema instead.
+    /// Snowflake returned 090030: read per schema instead.
     TooLarge,
 }
 
@@ -373,16 +373,16 @@ impl SnowflakeReader {
         Ok(merge_listed(listed))
     }
 
-    /// Reads the columns of `wanted` tables of a schema (all of them when
+    /// Reads the columns of `requested` tables of a schema (all of them when
     /// `all` is true), as few queries as the database allows.
     async fn read_columns(
         &mut self,
         schema: &str,
-        wanted: &[&str],
+        requested: &[&str],
         all: bool,
         first_read: bool,
     ) -> Result<HashMap<String, Vec<Column>>, DriverError> {
-        if wanted.is_empty() {
+        if requested.is_empty() {
             return Ok(HashMap::new());
         }
         // A first read of the database takes every column in one query.
@@ -412,7 +412,7 @@ impl SnowflakeReader {
             }
         }
         let mut columns = HashMap::new();
-        for chunk in wanted.chunks(TABLES_PER_COLUMN_QUERY) {
+        for chunk in requested.chunks(TABLES_PER_COLUMN_QUERY) {
             let names: Vec<String> = chunk.iter().map(|name| quote_literal(name)).collect();
             let filter = format!("{schema_filter} AND TABLE_NAME IN ({})", names.join(", "));
             let rows = self
@@ -445,8 +445,8 @@ fn show_kind(kind: &str) -> String {
 fn split_by_schema(rows: Rows) -> Bulk {
     let mut by_schema: HashMap<String, Vec<Vec<Option<String>>>> = HashMap::new();
     let mut rows = rows;
-    let taken = std::mem::take(&mut rows.rows);
-    for row in taken {
+    let all_rows = std::mem::take(&mut rows.rows);
+    for row in all_rows {
         let schema = rows
             .get(&row, "TABLE_SCHEMA")
             .unwrap_or_default()
@@ -611,19 +611,19 @@ impl DatabaseReader for SnowflakeReader {
 
         // A table whose LAST_ALTERED equals the stored token is not read again.
         let mut unchanged = Vec::new();
-        let mut wanted = Vec::new();
+        let mut requested = Vec::new();
         for entry in &listed {
             match (&entry.last_altered, known.get(&entry.name)) {
                 (Some(token), Some(stored)) if token == stored => {
                     unchanged.push(entry.name.clone())
                 }
-                _ => wanted.push(entry.name.as_str()),
+                _ => requested.push(entry.name.as_str()),
             }
         }
         let all = unchanged.is_empty();
         let first_read = known.is_empty();
         let mut columns = self
-            .read_columns(&schema.name, &wanted, all, first_read)
+            .read_columns(&schema.name, &requested, all, first_read)
             .await?;
 
         let unchanged_names: HashSet<&str> = unchanged.iter().map(String::as_str).collect();

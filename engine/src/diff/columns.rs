@@ -1,6 +1,6 @@
 //! Comparison of the columns of one table.
 
-use super::matching::{Identity, match_objects};
+use super::matching::{Identity, Matching, match_objects};
 use super::order::moved_positions;
 use super::{ColumnWrites, PreviousColumn};
 use crate::catalog::Column;
@@ -38,7 +38,8 @@ pub(crate) fn diff_columns(
     current: &[Column],
     same_table: bool,
 ) -> (Vec<Change>, ColumnWrites) {
-    let matching = match_objects(previous, current);
+    let mut matching = match_objects(previous, current);
+    pair_case_renames(previous, current, &mut matching);
     let mut changes = Vec::new();
     let mut writes = ColumnWrites::default();
 
@@ -199,6 +200,49 @@ fn nullability(column: &Column) -> &'static str {
     if column.nullable { NULL } else { NOT_NULL }
 }
 
+/// Pairs a dropped and an added column that carry no stable ids, whose names
+/// differ only in letter case, and that have the same position and content:
+/// one column renamed (`ALTER TABLE ... RENAME COLUMN "ID" TO "Id"`). Names
+/// that differ only in case are distinct identifiers in Snowflake and
+/// Postgres, so the pair cannot be one column matched by name, and without
+/// ids nothing else can show the rename.
+fn pair_case_renames(previous: &[PreviousColumn], current: &[Column], matching: &mut Matching) {
+    if matching.dropped.is_empty() || matching.added.is_empty() {
+        return;
+    }
+    let mut paired = Vec::new();
+    matching.added.retain(|&current_index| {
+        let after = &current[current_index];
+        let partner = matching.dropped.iter().position(|&previous_index| {
+            let before = &previous[previous_index].column;
+            before.stable_id.is_none()
+                && after.stable_id.is_none()
+                && before.name != after.name
+                && before.name.to_lowercase() == after.name.to_lowercase()
+                && before.ordinal == after.ordinal
+                && before.normalized_type == after.normalized_type
+                && before.nullable == after.nullable
+                && before.default == after.default
+                && before.comment == after.comment
+                && before.field_path.is_none()
+                && after.field_path.is_none()
+        });
+        match partner {
+            Some(position) => {
+                paired.push((matching.dropped.remove(position), current_index));
+                false
+            }
+            None => true,
+        }
+    });
+    if !paired.is_empty() {
+        matching.renamed.extend(paired);
+        matching
+            .renamed
+            .sort_by_key(|&(_, current_index)| current_index);
+    }
+}
+
 /// Describes where a column's value comes from when a row does not give it: a
 /// generation expression, an identity sequence or a default expression.
 fn value_source(column: &Column) -> Option<String> {
@@ -227,4 +271,74 @@ fn same_stored_content(before: &Column, after: &Column) -> bool {
         && before.primary_key == after.primary_key
         && before.field_path == after.field_path
         && before.stable_id == after.stable_id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::diff_columns;
+    use crate::catalog::Column;
+    use crate::change::{ChangeKind, ObjectPath};
+    use crate::diff::PreviousColumn;
+
+    fn stored(columns: &[Column]) -> Vec<PreviousColumn> {
+        columns
+            .iter()
+            .enumerate()
+            .map(|(row, column)| PreviousColumn {
+                row_id: row as i64,
+                column: column.clone(),
+            })
+            .collect()
+    }
+
+    fn kinds(before: &[Column], after: &[Column]) -> Vec<(ChangeKind, String)> {
+        let table = ObjectPath::table("db", "staging", "events");
+        let (changes, _) = diff_columns(&table, &stored(before), after, false);
+        changes
+            .into_iter()
+            .map(|change| (change.kind, change.column.unwrap_or_default()))
+            .collect()
+    }
+
+    #[test]
+    fn case_only_rename_without_ids_is_a_rename() {
+        let before = [
+            Column::new("id", 1, "NUMBER(38,0)"),
+            Column::new("ID", 2, "NUMBER(38,0)"),
+        ];
+        let after = [
+            Column::new("id", 1, "NUMBER(38,0)"),
+            Column::new("Id", 2, "NUMBER(38,0)"),
+        ];
+        assert_eq!(
+            kinds(&before, &after),
+            vec![(ChangeKind::ColumnRenamed, "Id".to_string())]
+        );
+    }
+
+    #[test]
+    fn case_pairs_that_differ_otherwise_stay_drop_and_add() {
+        let before = [Column::new("ID", 1, "NUMBER(38,0)")];
+        let retyped = [Column::new("Id", 1, "TEXT")];
+        assert_eq!(
+            kinds(&before, &retyped),
+            vec![
+                (ChangeKind::ColumnAdded, "Id".to_string()),
+                (ChangeKind::ColumnDropped, "ID".to_string()),
+            ]
+        );
+
+        // Columns with stable ids are paired by their ids only.
+        let mut with_id = Column::new("ID", 1, "integer");
+        with_id.stable_id = Some("1".to_string());
+        let mut other_id = Column::new("Id", 1, "integer");
+        other_id.stable_id = Some("2".to_string());
+        assert_eq!(
+            kinds(&[with_id], &[other_id]),
+            vec![
+                (ChangeKind::ColumnAdded, "Id".to_string()),
+                (ChangeKind::ColumnDropped, "ID".to_string()),
+            ]
+        );
+    }
 }

@@ -1,8 +1,10 @@
 //! Pairing of previous and current objects: by name first, then by stable id.
 //!
 //! A stable id only pairs an object that disappeared by name with one that
-//! appeared by name, and only when both carry the same id. Nothing is ever paired
-//! on similarity, so a rename is reported only when the warehouse's stable ids show one.
+//! appeared by name, and only when both carry the same id. Nothing is paired on
+//! similarity, so a rename is reported only when the warehouse's stable ids
+//! show one. The one exception is a column renamed only in letter case, paired
+//! by `columns::pair_case_renames` when neither side has an id.
 
 use super::name_hash::NameMap;
 
