@@ -679,3 +679,25 @@ async fn corpus_loads_into_fakesnow_and_crawls() {
         .unwrap();
     assert_eq!(describe_changes(&second.changes), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn hidden_database_keeps_its_state() {
+    let fixture = Fixture::new(generated_catalog(1, 2), "BIG").await;
+    fixture.refresh().await;
+
+    // The role loses its grants: Snowflake answers "does not exist or not authorized".
+    fixture.server.update(|catalog| {
+        catalog.remove("BIG");
+    });
+    let report = fixture.refresh().await;
+    assert_eq!(describe_changes(&report.changes), Vec::<String>::new());
+    assert_eq!(report.snapshot.warnings.len(), 1);
+    assert!(
+        report.snapshot.warnings[0].starts_with(
+            "database 'BIG' unreadable (permission_denied): Snowflake account localtest returned error 002003"
+        ),
+        "{}",
+        report.snapshot.warnings[0]
+    );
+    assert_eq!(report.snapshot.counts.tables, 2);
+}

@@ -575,6 +575,9 @@ fn table_kind(table_type: &str) -> TableKind {
 #[metacrawl_engine::async_trait]
 impl DatabaseReader for SnowflakeReader {
     async fn list_schemas(&mut self) -> Result<Vec<SchemaListing>, DriverError> {
+        // NOTE: SCHEMATA lists only the schemas the role may use, so a schema
+        // whose grants were revoked looks dropped (the mass-drop fail-safe
+        // still applies). A database the role lost fails as unreadable instead.
         let rows = self
             .client
             .query("schemas", &self.sql(SCHEMAS_SQL, ""))
