@@ -117,12 +117,35 @@ fn bench_diff(criterion: &mut Criterion) {
             bencher.iter_batched(
                 || current.clone(),
                 |current| pool.install(|| black_box(diff_catalog(&previous, current))),
-                BatchSize::LargeInput,
+                BatchSize::NumIterations(4),
             );
         });
     }
     group.finish();
 
+    // The same fingerprints taken one schema at a time, as the refresh takes
+    // them: 50 short parallel passes instead of one long one.
+    let mut group = criterion.benchmark_group("fingerprint_per_schema");
+    group.sample_size(20);
+    for threads in [1, 2] {
+        let pool = rayon::ThreadPoolBuilder::new()
+            .num_threads(threads)
+            .build()
+            .expect("build a rayon pool");
+        group.bench_function(format!("threads_{threads}"), |bencher| {
+            bencher.iter(|| {
+                pool.install(|| {
+                    use rayon::prelude::*;
+                    let fingerprints: Vec<Vec<u64>> = current
+                        .iter()
+                        .map(|tables| tables.par_iter().map(table_fingerprint).collect())
+                        .collect();
+                    black_box(fingerprints)
+                })
+            });
+        });
+    }
+    group.finish();
     let mut group = criterion.benchmark_group("fingerprint_1m_columns");
     group.sample_size(10);
     for threads in [1, 2] {
