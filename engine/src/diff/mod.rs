@@ -125,24 +125,19 @@ pub fn match_tables(
     tables: Vec<Table>,
     rewrite_all: bool,
 ) -> TableMatch {
-    // The store returns tables sorted by name, so lookups are binary searches
-    // inside the parallel pass and no index is built on one thread first.
     let by_name = indexes_sorted_by_name(previous);
 
-    // Only fingerprints and partner indexes are produced here: the tables
-    // themselves stay in place, so nothing large is moved or allocated.
+    // Drivers and the store both list tables by name, so each chunk of the
+    // current tables finds its partners with one binary search and a merge
+    // walk over both sorted lists, which reads memory in order. A chunk out of
+    // name order takes a binary search per table instead.
     // An indexed collect writes straight into one preallocated vector;
     // rayon's parallel unzip would gather chunks into lists first.
-    let paired: Vec<(u64, Option<usize>)> = tables
-        .par_iter()
-        .map(|table| {
-            let partner = by_name
-                .binary_search_by(|&index| previous[index].table.name.as_str().cmp(&table.name))
-                .ok()
-                .map(|position| by_name[position]);
-            (table_fingerprint(table), partner)
-        })
-        .collect();
+    let mut paired: Vec<(u64, Option<usize>)> = vec![(0, None); tables.len()];
+    paired
+        .par_chunks_mut(MATCH_CHUNK)
+        .zip(tables.par_chunks(MATCH_CHUNK))
+        .for_each(|(out, chunk)| match_chunk(previous, &by_name, chunk, out));
     let (fingerprints, partners): (Vec<u64>, Vec<Option<usize>>) = paired.into_iter().unzip();
 
     let mut previous_matched = vec![false; previous.len()];
@@ -213,6 +208,43 @@ impl Identity for Table {
 
 /// Returns the indexes of `previous` in name order, sorting only when the
 /// list is not already sorted.
+/// Current tables per task of the matching pass.
+const MATCH_CHUNK: usize = 128;
+
+/// Fingerprints a run of current tables and finds each one's same-name
+/// partner among the previous tables (`by_name` orders them by name).
+fn match_chunk(
+    previous: &[PreviousTable],
+    by_name: &[usize],
+    chunk: &[Table],
+    out: &mut [(u64, Option<usize>)],
+) {
+    let name_at = |position: usize| previous[by_name[position]].table.name.as_str();
+    let in_order = chunk.windows(2).all(|pair| pair[0].name <= pair[1].name);
+    let mut next = match chunk.first() {
+        Some(first) if in_order => {
+            by_name.partition_point(|&index| previous[index].table.name < first.name)
+        }
+        _ => 0,
+    };
+    for (slot, table) in out.iter_mut().zip(chunk) {
+        let position = if in_order {
+            while next < by_name.len() && name_at(next) < table.name.as_str() {
+                next += 1;
+            }
+            (next < by_name.len() && name_at(next) == table.name).then_some(next)
+        } else {
+            by_name
+                .binary_search_by(|&index| previous[index].table.name.as_str().cmp(&table.name))
+                .ok()
+        };
+        *slot = (
+            table_fingerprint(table),
+            position.map(|position| by_name[position]),
+        );
+    }
+}
+
 fn indexes_sorted_by_name(previous: &[PreviousTable]) -> Vec<usize> {
     let mut order: Vec<usize> = (0..previous.len()).collect();
     let sorted = previous
@@ -490,5 +522,30 @@ mod tests {
         assert_eq!(table_match.pairs, vec![(2, 1, false)]);
         assert!(table_match.added.is_empty());
         assert!(table_match.dropped.is_empty());
+    }
+
+    #[test]
+    fn match_tables_pairs_in_any_current_order() {
+        let stored: Vec<PreviousTable> = (0..300)
+            .map(|index| previous(&format!("t{index:03}"), index))
+            .collect();
+        // Sorted, reversed, and sorted with gaps and additions.
+        let sorted: Vec<Table> = (0..300)
+            .map(|index| Table::new(format!("t{index:03}"), TableKind::Table))
+            .collect();
+        let mut reversed = sorted.clone();
+        reversed.reverse();
+        let mut gaps: Vec<Table> = (0..300)
+            .filter(|index| index % 7 != 0)
+            .map(|index| Table::new(format!("t{index:03}"), TableKind::Table))
+            .collect();
+        gaps.push(Table::new("u000", TableKind::Table));
+
+        for (current, dropped, added) in [(sorted, 0, 0), (reversed, 0, 0), (gaps, 43, 1)] {
+            let table_match = match_tables(&stored, current, false);
+            assert!(table_match.pairs.is_empty());
+            assert_eq!(table_match.dropped.len(), dropped);
+            assert_eq!(table_match.added.len(), added);
+        }
     }
 }
