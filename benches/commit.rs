@@ -2,7 +2,8 @@
 //! tables of 20 columns), and a refresh of that catalog unchanged, which must
 //! write no catalog row.
 //!
-//! Run: `cargo bench --bench commit`
+//! Run: `cargo bench --no-default-features --features sqlite --bench commit`
+//! (the benchmark needs only the engine; the default build adds every driver).
 
 #[path = "support/catalog_gen.rs"]
 mod catalog_gen;

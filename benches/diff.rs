@@ -3,7 +3,8 @@
 //! threads. Measures what a refresh does per schema once the catalog is read:
 //! fingerprints, pairing, column comparison of the changed tables.
 //!
-//! Run: `cargo bench --bench diff`
+//! Run: `cargo bench --no-default-features --features sqlite --bench diff`
+//! (the benchmark needs only the engine; the default build adds every driver).
 
 #[path = "support/catalog_gen.rs"]
 mod catalog_gen;
