@@ -165,7 +165,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             if args.json {
                 print!("{}", output::history_json(&snapshots));
             } else {
-                print!("{}", output::history_text(&snapshots));
+                print!("{}", output::history_text(&args.name, &snapshots));
             }
         }
         Command::Demo(_) | Command::GraphqlSchema | Command::Token(_) | Command::Serve(_) => {

@@ -242,9 +242,9 @@ pub(crate) fn history_json(snapshots: &[SnapshotRecord]) -> String {
 }
 
 /// Renders snapshots as aligned text.
-pub(crate) fn history_text(snapshots: &[SnapshotRecord]) -> String {
+pub(crate) fn history_text(name: &str, snapshots: &[SnapshotRecord]) -> String {
     if snapshots.is_empty() {
-        return "no snapshots yet; run `metacrawl refresh NAME`\n".to_string();
+        return format!("no snapshots yet; run `metacrawl refresh {name} --wait`\n");
     }
     let rows: Vec<[String; 7]> = snapshots
         .iter()

@@ -362,6 +362,19 @@ fn non_sqlite_file_is_rejected() {
     );
 }
 
+#[cfg(unix)]
+#[test]
+fn new_store_is_private() {
+    use std::os::unix::fs::PermissionsExt;
+    let workspace = Workspace::new();
+    let _engine = workspace.engine(|_| {});
+    let mode = std::fs::metadata(workspace.store_path())
+        .unwrap()
+        .permissions()
+        .mode();
+    assert_eq!(mode & 0o777, 0o600);
+}
+
 #[test]
 fn unknown_scheme_lists_supported_ones() {
     let workspace = Workspace::new();

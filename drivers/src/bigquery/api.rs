@@ -131,7 +131,10 @@ impl ApiError {
             ),
             (None, _) => (
                 DriverErrorKind::Connection,
-                format!("cannot reach BigQuery for project {project}: {detail}"),
+                format!(
+                    "cannot reach BigQuery for project {project}: {detail}; check api_url and that \
+                     the endpoint is reachable"
+                ),
             ),
             _ => (
                 DriverErrorKind::Query,

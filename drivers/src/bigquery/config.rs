@@ -112,7 +112,14 @@ pub(crate) fn parse(url: &str, provided_credentials: bool) -> Result<BigQueryCon
             return Err(invalid("key_file and token_env are both set; keep one"));
         }
         (Some(path), None) => Credentials::KeyFile(path),
-        (None, Some(variable)) => Credentials::TokenEnv(variable),
+        (None, Some(variable)) => {
+            if std::env::var_os(&variable).is_none() {
+                return Err(invalid(format!(
+                    "token_env names '{variable}', which is not set; export it or use key_file"
+                )));
+            }
+            Credentials::TokenEnv(variable)
+        }
         (None, None) if provided_credentials => Credentials::Provided,
         (None, None) => match application_default_credentials() {
             Some(path) => Credentials::KeyFile(path),
@@ -180,13 +187,13 @@ mod tests {
     #[test]
     fn parses_options() {
         let config = parse(
-            "bigquery://shop-analytics?location=EU&token_env=BQ_TOKEN&exclude_datasets=tmp_*&max_concurrency=2&retry_delay_ms=10",
+            "bigquery://shop-analytics?location=EU&token_env=HOME&exclude_datasets=tmp_*&max_concurrency=2&retry_delay_ms=10",
             false,
         )
         .unwrap();
         assert_eq!(config.project, "shop-analytics");
         assert_eq!(config.location.as_deref(), Some("EU"));
-        assert_eq!(config.credentials, Credentials::TokenEnv("BQ_TOKEN".into()));
+        assert_eq!(config.credentials, Credentials::TokenEnv("HOME".into()));
         assert_eq!(config.exclude_datasets, vec!["tmp_*"]);
         assert_eq!(config.max_concurrency, 2);
         assert_eq!(config.retry_delay, Duration::from_millis(10));
@@ -199,6 +206,10 @@ mod tests {
         let message = |url: &str| parse(url, true).unwrap_err().message;
         assert!(message("bigquery://").contains("is not a project id"));
         assert!(message("bigquery://p?colour=red").contains("unknown option 'colour'"));
+        assert_eq!(
+            message("bigquery://p?token_env=METACRAWL_TEST_UNSET_VARIABLE"),
+            "token_env names 'METACRAWL_TEST_UNSET_VARIABLE', which is not set; export it or use key_file"
+        );
         assert!(message("bigquery://p?max_concurrency=0").contains("max_concurrency=0"));
         assert!(message("bigquery://p?api_url=http://127.0.0.1:1").contains("/bigquery/v2"));
         assert!(

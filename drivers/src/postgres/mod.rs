@@ -77,6 +77,18 @@ impl DriverFactory for PostgresDriverFactory {
 }
 
 /// Reads the catalog of a Postgres server.
+/// Returns the first host and port of a connection configuration, as `host:port`.
+fn server_address(config: &tokio_postgres::Config) -> String {
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
+        #[cfg(unix)]
+        Some(tokio_postgres::config::Host::Unix(path)) => path.display().to_string(),
+        None => "localhost".to_string(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!("{host}:{port}")
+}
+
 #[derive(Debug, Clone)]
 pub struct PostgresDriver {
     config: PostgresConfig,
@@ -90,11 +102,27 @@ impl PostgresDriver {
         }
         let (client, connection) = connect.connect(NoTls).await.map_err(|error| {
             let mut classified = classify(&error);
-            classified.message = format!(
-                "cannot connect to Postgres database '{}': {}",
-                connect.get_dbname().unwrap_or_default(),
-                classified.message
-            );
+            let database = connect.get_dbname().unwrap_or_default();
+            classified.message = if classified.kind == DriverErrorKind::Connection {
+                let mut cause = String::new();
+                let mut source = std::error::Error::source(&error);
+                while let Some(inner) = source {
+                    cause.push_str(": ");
+                    cause.push_str(&inner.to_string());
+                    source = inner.source();
+                }
+                format!(
+                    "cannot connect to Postgres database '{database}' at {}: {}{cause}; check the host \
+                     and port and that the server accepts connections",
+                    server_address(&connect),
+                    classified.message
+                )
+            } else {
+                format!(
+                    "cannot connect to Postgres database '{database}': {}",
+                    classified.message
+                )
+            };
             classified
         })?;
         tokio::spawn(async move {

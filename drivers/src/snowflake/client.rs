@@ -8,7 +8,6 @@ use arrow_array::cast::AsArray;
 use arrow_schema::DataType;
 use metacrawl_engine::driver::{DriverError, DriverErrorKind};
 use reqwest_middleware::{Middleware, Next};
-use snowflake_api::connection::Connection;
 use snowflake_api::{
     AuthArgs, AuthType, CertificateArgs, PasswordArgs, QueryResult, SnowflakeApi,
     SnowflakeApiBuilder, SnowflakeApiError,
@@ -120,11 +119,27 @@ impl Client {
             .base_url
             .clone()
             .unwrap_or_else(|| format!("https://{}.snowflakecomputing.com", config.account));
-        let mut builder = Connection::default_client_builder()
+        // The crate's own client logs every request body, the login password
+        // included, when built with debug assertions: this one does not. It
+        // keeps the crate's retry of transient failures (three, backing off).
+        let http = reqwest::Client::builder()
+            .user_agent(concat!("metacrawl/", env!("CARGO_PKG_VERSION")))
+            .gzip(true)
+            .referer(false)
+            .connect_timeout(Duration::from_secs(10))
+            .build()
             .map_err(|error| invalid(format!("cannot build the HTTP client: {error}")))?;
+        let retry =
+            reqwest_retry::policies::ExponentialBackoff::builder().build_with_max_retries(3);
+        let mut builder = reqwest_middleware::ClientBuilder::new(http).with(
+            reqwest_retry::RetryTransientMiddleware::new_with_policy(retry),
+        );
         if let Some(base) = &config.base_url {
-            let base = reqwest::Url::parse(base)
-                .map_err(|error| invalid(format!("base_url '{base}' is not a URL: {error}")))?;
+            let base = reqwest::Url::parse(base).map_err(|error| {
+                invalid(format!(
+                    "base_url '{base}' is not a URL ({error}); include the scheme, for example http://127.0.0.1:8080"
+                ))
+            })?;
             builder = builder.with(Endpoint { base });
         }
         if let Some(extra) = extra {
@@ -218,7 +233,18 @@ impl Client {
             // ("Failed to authenticate. Error code: ...") from a failed request.
             SnowflakeApiError::AuthError(error) => {
                 let text = error.to_string();
-                if text.starts_with("Failed to authenticate") {
+                if text.contains("Error code: . Message: ") {
+                    // The reply had neither the login fields nor an error code.
+                    QueryError {
+                        message: format!(
+                            "the login reply of {} for account {account} could not be read; check \
+                             that base_url is a Snowflake endpoint",
+                            self.endpoint
+                        ),
+                        code: None,
+                        kind: DriverErrorKind::Connection,
+                    }
+                } else if text.starts_with("Failed to authenticate") {
                     QueryError {
                         message: format!(
                             "Snowflake account {account} rejected the login of user {} ({text}); \
@@ -258,7 +284,8 @@ impl Client {
             code: None,
             kind: DriverErrorKind::Connection,
             message: format!(
-                "cannot reach Snowflake account {} at {}: {text}",
+                "cannot reach Snowflake account {} at {}: {text}; check the account (or base_url) \
+                 and that the endpoint is reachable",
                 self.account, self.endpoint
             ),
         }

@@ -127,6 +127,12 @@ pub(crate) fn parse(url: &str) -> Result<SnowflakeConfig, DriverError> {
                         "cannot read private_key_file '{value}': {error}; point it at an unencrypted PKCS#8 PEM key"
                     ))
                 })?;
+                if !pem.trim_start().starts_with("-----BEGIN PRIVATE KEY-----") {
+                    return Err(invalid(format!(
+                        "private_key_file '{value}' is not an unencrypted PKCS#8 PEM key (one that \
+                         starts with -----BEGIN PRIVATE KEY-----); convert it with openssl pkcs8 -topk8 -nocrypt"
+                    )));
+                }
                 secret = Some(Secret::PrivateKeyPem(pem));
             }
             "databases" => match value {
@@ -213,5 +219,15 @@ mod tests {
                 .contains("is not set")
         );
         assert!(message("snowflake://u@acct/DB?colour=red").contains("unknown option 'colour'"));
+
+        let path = std::env::temp_dir().join("metacrawl-snowflake-not-a-key-test");
+        std::fs::write(&path, "-----BEGIN RSA PRIVATE KEY-----\n").unwrap();
+        assert!(
+            message(&format!(
+                "snowflake://u@acct/DB?private_key_file={}",
+                path.display()
+            ))
+            .contains("is not an unencrypted PKCS#8 PEM key")
+        );
     }
 }

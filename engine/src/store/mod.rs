@@ -54,7 +54,20 @@ impl Store {
                  file that this user can write"
             ),
         };
+        let created = !path.exists();
         let mut connection = Connection::open(path).map_err(store_error)?;
+        // Connection URLs in the store may hold passwords: a new store is
+        // readable by its owner only. SQLite gives its WAL files the same mode.
+        #[cfg(unix)]
+        if created {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)).map_err(
+                |error| EngineError::Store {
+                    path: path.display().to_string(),
+                    message: format!("cannot make the new store private: {error}"),
+                },
+            )?;
+        }
         connection.busy_timeout(BUSY_TIMEOUT).map_err(store_error)?;
         connection
             .pragma_update(None, "journal_mode", "WAL")
