@@ -201,16 +201,12 @@ pub(crate) async fn refresh(engine: &Engine, args: &RefreshArgs) -> anyhow::Resu
         return Ok(());
     }
 
-    let counts = report.snapshot.counts;
     println!(
-        "snapshot {} of '{}': {} databases, {} schemas, {} tables, {} columns; {} changes, {} breaking",
+        "snapshot {} of '{}': {}; {}, {} breaking",
         report.snapshot.id,
         args.name,
-        counts.databases,
-        counts.schemas,
-        counts.tables,
-        counts.columns,
-        report.snapshot.change_count,
+        output::describe_counts(&report.snapshot.counts),
+        output::count(report.snapshot.change_count as u64, "change"),
         report.snapshot.breaking_change_count
     );
     if !changes.is_empty() {

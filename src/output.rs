@@ -164,16 +164,33 @@ fn column_json(column: &Column) -> Value {
     })
 }
 
+/// Counts a noun: `1 table`, `2 tables`.
+pub(crate) fn count(number: u64, noun: &str) -> String {
+    if number == 1 {
+        format!("1 {noun}")
+    } else {
+        format!("{number} {noun}s")
+    }
+}
+
+/// Describes catalog counts: `1 database, 2 schemas, 14 tables, 58 columns`.
+pub(crate) fn describe_counts(counts: &metacrawl_engine::store::CatalogCounts) -> String {
+    format!(
+        "{}, {}, {}, {}",
+        count(counts.databases as u64, "database"),
+        count(counts.schemas as u64, "schema"),
+        count(counts.tables as u64, "table"),
+        count(counts.columns as u64, "column")
+    )
+}
+
 /// Renders a catalog as indented text.
 pub(crate) fn catalog_text(snapshot: &SnapshotRecord, catalog: &Catalog) -> String {
     let mut text = format!(
-        "snapshot {} ({}): {} databases, {} schemas, {} tables, {} columns\n",
+        "snapshot {} ({}): {}\n",
         snapshot.id,
         snapshot.created_at,
-        snapshot.counts.databases,
-        snapshot.counts.schemas,
-        snapshot.counts.tables,
-        snapshot.counts.columns
+        describe_counts(&snapshot.counts)
     );
     for database in &catalog.databases {
         for schema in &database.schemas {

@@ -230,7 +230,7 @@ fn postgres_connection_via_cli() {
     let stdout = String::from_utf8_lossy(&refreshed.stdout);
     assert!(
         stdout.starts_with(
-            "snapshot 1 of 'pg': 1 databases, 1 schemas, 1 tables, 2 columns; 3 changes, 0 breaking\n"
+            "snapshot 1 of 'pg': 1 database, 1 schema, 1 table, 2 columns; 3 changes, 0 breaking\n"
         ),
         "{stdout}"
     );
