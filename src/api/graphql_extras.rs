@@ -89,7 +89,21 @@ pub(crate) struct CatalogTable {
     definition: Option<String>,
     partition_parent: Option<String>,
     partition_bound: Option<String>,
+    /// Layout properties: partitioning, clustering, table_type.
+    properties: Vec<TableProperty>,
+    /// First and last suffix and count of a table folded from date-named shards.
+    shard_first: Option<String>,
+    shard_last: Option<String>,
+    shard_count: Option<i64>,
+    /// Last DDL or load time the warehouse reports.
+    last_altered: Option<String>,
     columns: Vec<CatalogColumn>,
+}
+
+#[derive(Debug, SimpleObject)]
+pub(crate) struct TableProperty {
+    name: String,
+    value: String,
 }
 
 #[derive(Debug, SimpleObject)]
@@ -131,6 +145,15 @@ fn catalog_object(catalog: Catalog) -> Vec<CatalogDatabase> {
                             partition_bound: table
                                 .partition_of
                                 .and_then(|partition| partition.bound),
+                            properties: table
+                                .properties
+                                .into_iter()
+                                .map(|(name, value)| TableProperty { name, value })
+                                .collect(),
+                            shard_first: table.shards.as_ref().map(|shards| shards.first.clone()),
+                            shard_last: table.shards.as_ref().map(|shards| shards.last.clone()),
+                            shard_count: table.shards.map(|shards| i64::from(shards.count)),
+                            last_altered: table.last_altered,
                             name: table.name,
                             comment: table.comment,
                             definition: table.definition,

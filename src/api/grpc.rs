@@ -391,6 +391,13 @@ impl CrawlerService for GrpcService {
                         kind: table.kind.as_str().to_string(),
                         comment: table.comment.unwrap_or_default(),
                         definition: table.definition.unwrap_or_default(),
+                        properties: table.properties.into_iter().collect(),
+                        shards: table.shards.map(|shards| pb::ShardRange {
+                            first: shards.first,
+                            last: shards.last,
+                            count: shards.count,
+                        }),
+                        last_altered: table.last_altered,
                         columns: table
                             .columns
                             .into_iter()
@@ -402,6 +409,7 @@ impl CrawlerService for GrpcService {
                                 default: column.default,
                                 comment: column.comment,
                                 primary_key: column.primary_key,
+                                field_path: column.field_path,
                             })
                             .collect(),
                         name: table.name,
