@@ -310,6 +310,27 @@ async fn date_shards_fold_into_one() {
 }
 
 #[tokio::test]
+async fn queries_run_where_each_dataset_lives() {
+    let fixture = Fixture::new().await;
+    fixture.server.put_table(resource("orders.json"));
+    let fields = json!([{"name": "id", "type": "INTEGER", "mode": "NULLABLE"}]);
+    fixture
+        .server
+        .put_table(table_resource(PROJECT, "eu_sales", "ledger", fields));
+    fixture.server.set_location("eu_sales", "EU");
+
+    let report = fixture.refresh().await.unwrap();
+    assert_eq!(report.snapshot.warnings, Vec::<String>::new());
+    assert_eq!(report.snapshot.counts.tables, 2);
+    assert!(
+        fixture
+            .server
+            .requests()
+            .contains(&"jobs.query eu_sales COLUMNS".to_string())
+    );
+}
+
+#[tokio::test]
 async fn empty_project_has_no_datasets() {
     let fixture = Fixture::new().await;
     let report = fixture.refresh().await.unwrap();

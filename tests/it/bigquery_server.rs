@@ -43,6 +43,8 @@ const QUERIES: [(&str, &str); 4] = [
 struct Dataset {
     tables: BTreeMap<String, Value>,
     forbidden: bool,
+    /// Where the dataset lives; queries sent to another location fail.
+    location: Option<String>,
 }
 
 /// A refusal the server gives to the next request whose log entry starts with `prefix`.
@@ -166,6 +168,16 @@ impl BigQueryServer {
             .or_default()
             .tables
             .insert(table, resource);
+    }
+
+    /// Places a dataset in a location other than US.
+    pub(crate) fn set_location(&self, dataset: &str, location: &str) {
+        let mut state = self.state.lock().unwrap();
+        state
+            .datasets
+            .entry(dataset.to_string())
+            .or_default()
+            .location = Some(location.to_string());
     }
 
     /// Makes every read of a dataset's tables answer 403 accessDenied.
@@ -333,7 +345,28 @@ fn handle(
             let body: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
             let sql = body["query"].as_str().unwrap_or_default().to_string();
             match recognise(&state.project, &sql) {
-                Some((dataset, view)) => Request::Query(dataset, view),
+                Some((dataset, view)) => {
+                    let wanted = state
+                        .datasets
+                        .get(&dataset)
+                        .and_then(|found| found.location.clone())
+                        .unwrap_or_else(|| "US".to_string());
+                    let asked = body["location"].as_str().unwrap_or("US");
+                    if asked != wanted {
+                        state
+                            .requests
+                            .push(format!("jobs.query {dataset} {view} in {asked}"));
+                        return google_error(
+                            404,
+                            "notFound",
+                            &format!(
+                                "Not found: Dataset {}:{dataset} was not found in location {asked}",
+                                state.project
+                            ),
+                        );
+                    }
+                    Request::Query(dataset, view)
+                }
                 None => {
                     state
                         .requests
@@ -401,7 +434,7 @@ impl Request {
                             "kind": "bigquery#dataset",
                             "id": format!("{project}:{dataset}"),
                             "datasetReference": {"datasetId": dataset, "projectId": project},
-                            "location": "US",
+                            "location": state.datasets[dataset].location.as_deref().unwrap_or("US"),
                         })
                     })
                     .collect();

@@ -262,8 +262,8 @@ impl Api {
         }
     }
 
-    /// Lists every dataset id of the project, following page tokens.
-    pub(crate) async fn list_datasets(&self) -> Result<Vec<String>, ApiError> {
+    /// Lists every dataset of the project with its location, following page tokens.
+    pub(crate) async fn list_datasets(&self) -> Result<Vec<(String, Option<String>)>, ApiError> {
         let url = format!(
             "{}/projects/{}/datasets",
             self.config.api_url,
@@ -290,7 +290,8 @@ impl Api {
                                 "datasets.list returned an entry without datasetReference: {entry}"
                             ),
                         })?;
-                    datasets.push(id.to_string());
+                    let location = entry["location"].as_str().map(str::to_string);
+                    datasets.push((id.to_string(), location));
                 }
             }
             page_token = next_token(page.get("nextPageToken"));
@@ -374,13 +375,22 @@ impl Api {
         }
     }
 
-    /// Runs a query and reads every page of its result.
-    pub(crate) async fn query(&self, name: &str, sql: &str) -> Result<Rows, ApiError> {
+    /// Runs a query in `location` (the connection's `location` option when
+    /// `None`) and reads every page of its result.
+    pub(crate) async fn query(
+        &self,
+        name: &str,
+        sql: &str,
+        location: Option<&str>,
+    ) -> Result<Rows, ApiError> {
         let started = Instant::now();
+        let location = location
+            .map(str::to_string)
+            .or_else(|| self.config.location.clone());
         let first = self
             .call(name, || async {
                 let mut request = QueryRequest::new(sql);
-                request.location = self.config.location.clone();
+                request.location = location.clone();
                 self.client
                     .job()
                     .query(&self.config.project, request)
@@ -391,7 +401,7 @@ impl Api {
         let mut rows = cells(first.rows);
         let job = first.job_reference.unwrap_or_default();
         let job_id = job.job_id.unwrap_or_default();
-        let location = job.location.or_else(|| self.config.location.clone());
+        let location = job.location.or(location);
         let mut complete = first.job_complete.unwrap_or(true);
         let mut page_token = first.page_token.filter(|token| !token.is_empty());
         let mut pages = 1;

@@ -2,7 +2,7 @@
 //!
 //! | parameter | sets |
 //! |---|---|
-//! | `location=US` | location of the query jobs (default: BigQuery picks it) |
+//! | `location=US` | query location for datasets whose own location is not listed (default: BigQuery picks it) |
 //! | `key_file=PATH` | service-account key or application-default credentials (JSON); default `$GOOGLE_APPLICATION_CREDENTIALS`, then gcloud's application-default file |
 //! | `token_env=NAME` | environment variable holding an OAuth access token instead of a key |
 //! | `include_datasets=a,b*` | dataset patterns to crawl (`*` and `?` wildcards) |

@@ -137,12 +137,15 @@ impl Driver for BigQueryDriver {
     ) -> Result<Box<dyn DatabaseReader>, DriverError> {
         Ok(Box::new(DatasetReader {
             api: self.api().await?,
+            locations: HashMap::new(),
         }))
     }
 }
 
 struct DatasetReader {
     api: Arc<Api>,
+    /// Location of each dataset, as datasets.list reports it.
+    locations: HashMap<String, String>,
 }
 
 #[metacrawl_engine::async_trait]
@@ -156,14 +159,18 @@ impl DatabaseReader for DatasetReader {
             .map_err(|error| error.into_driver_error(&format!("project {project}"), project))?;
         // Datasets left out by the patterns are listed too: their reads fail
         // with ExcludedByFilter, so their previous state is kept, not dropped.
-        Ok(datasets
-            .into_iter()
-            .map(|name| SchemaListing {
+        let mut listings = Vec::with_capacity(datasets.len());
+        for (name, location) in datasets {
+            if let Some(location) = location {
+                self.locations.insert(name.clone(), location);
+            }
+            listings.push(SchemaListing {
                 name,
                 stable_id: None,
                 comment: None,
-            })
-            .collect())
+            });
+        }
+        Ok(listings)
     }
 
     async fn read_schema(
@@ -192,12 +199,15 @@ impl DatabaseReader for DatasetReader {
             sql(TABLE_DESCRIPTIONS_SQL),
             sql(VIEWS_SQL),
         );
+        // The metadata queries run where the dataset lives: a job in another
+        // location cannot read it.
+        let location = self.locations.get(dataset).map(String::as_str);
         let (listed, columns, field_descriptions, table_descriptions, views) = tokio::try_join!(
             self.api.list_tables(dataset),
-            self.api.query("columns", &columns_sql),
-            self.api.query("field_descriptions", &fields_sql),
-            self.api.query("table_descriptions", &tables_sql),
-            self.api.query("views", &views_sql),
+            self.api.query("columns", &columns_sql, location),
+            self.api.query("field_descriptions", &fields_sql, location),
+            self.api.query("table_descriptions", &tables_sql, location),
+            self.api.query("views", &views_sql, location),
         )
         .map_err(into_error)?;
 
