@@ -7,6 +7,9 @@
 //! then `/usr/lib/postgresql/*/bin`, then `/usr/local/bin`. Postgres refuses to
 //! run as root, so as root the cluster runs as the `postgres` user. A watchdog
 //! process stops the cluster and removes its folder when the tests exit.
+//!
+//! The cluster serves TLS with a certificate for the name `localhost` signed
+//! by a CA made for it (`Cluster::ca_file`), both made with `openssl`.
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -17,6 +20,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 pub(crate) struct Cluster {
     /// Superuser URL without a database name at the end.
     base_url: String,
+    /// CA certificate that signed the server's certificate; `None` for a
+    /// server from `METACRAWL_TEST_PG_URL`.
+    ca_file: Option<PathBuf>,
     bin_dir: Option<PathBuf>,
 }
 
@@ -38,6 +44,7 @@ fn start_cluster() -> Result<Cluster, String> {
             .ok_or_else(|| format!("METACRAWL_TEST_PG_URL '{url}' has no database part"))?;
         return Ok(Cluster {
             base_url,
+            ca_file: None,
             bin_dir: None,
         });
     }
@@ -74,9 +81,16 @@ fn start_cluster() -> Result<Cluster, String> {
         "--no-locale",
         "--no-sync",
     ]))?;
+    let tls = folder.join("tls");
+    make_certificates(&tls)?;
+    if as_root {
+        run_output(Command::new("chown").args(["-R", "postgres"]).arg(&tls))?;
+    }
     let options = format!(
-        "-c listen_addresses=127.0.0.1 -p {port} -k {} -c fsync=off -c max_connections=200",
-        folder.display()
+        "-c listen_addresses=127.0.0.1 -p {port} -k {folder} -c fsync=off -c max_connections=200 \
+         -c ssl=on -c ssl_cert_file={tls}/server.crt -c ssl_key_file={tls}/server.key",
+        folder = folder.display(),
+        tls = tls.display()
     );
     run_output(
         server("pg_ctl")
@@ -114,8 +128,64 @@ fn start_cluster() -> Result<Cluster, String> {
 
     Ok(Cluster {
         base_url: format!("postgres://postgres@127.0.0.1:{port}"),
+        ca_file: Some(tls.join("ca.crt")),
         bin_dir: Some(bin_dir),
     })
+}
+
+/// Makes a CA and a server certificate for `localhost` it signs, in `folder`.
+fn make_certificates(folder: &Path) -> Result<(), String> {
+    std::fs::create_dir_all(folder).map_err(|error| error.to_string())?;
+    let openssl = |arguments: &[&str]| {
+        run_output(Command::new("openssl").args(arguments).current_dir(folder))
+    };
+    openssl(&[
+        "req",
+        "-x509",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-days",
+        "2",
+        "-subj",
+        "/CN=metacrawl test CA",
+        "-keyout",
+        "ca.key",
+        "-out",
+        "ca.crt",
+    ])?;
+    openssl(&[
+        "req",
+        "-newkey",
+        "rsa:2048",
+        "-nodes",
+        "-subj",
+        "/CN=localhost",
+        "-keyout",
+        "server.key",
+        "-out",
+        "server.csr",
+    ])?;
+    std::fs::write(folder.join("server.ext"), "subjectAltName=DNS:localhost\n")
+        .map_err(|error| error.to_string())?;
+    openssl(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.crt",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+        "-out",
+        "server.crt",
+    ])?;
+    set_mode(&folder.join("server.key"), 0o600)
 }
 
 fn find_bin_dir() -> Option<PathBuf> {
@@ -247,6 +317,11 @@ impl Cluster {
             file.display(),
             String::from_utf8_lossy(&output.stderr)
         );
+    }
+
+    /// Returns the CA certificate of the cluster's TLS, when this test binary started it.
+    pub(crate) fn ca_file(&self) -> Option<&Path> {
+        self.ca_file.as_deref()
     }
 
     /// Returns a URL for `role` (no password: the test cluster trusts local connections).

@@ -235,3 +235,74 @@ fn postgres_connection_via_cli() {
         "{stdout}"
     );
 }
+
+#[tokio::test]
+async fn postgres_sslmodes_check_what_libpq_checks() {
+    let Some(ca_file) = cluster().ca_file() else {
+        eprintln!("skipped: the server from METACRAWL_TEST_PG_URL has no TLS set up by the tests");
+        return;
+    };
+    let database = fresh_database("postgres_sslmodes");
+    database.execute("CREATE TABLE notes (id integer)");
+    let workspace = Workspace::new();
+    let other_ca = workspace.path("other-ca.crt");
+    let made = std::process::Command::new("openssl")
+        .args([
+            "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        ])
+        .args(["-subj", "/CN=unrelated CA", "-keyout"])
+        .arg(workspace.path("other-ca.key"))
+        .arg("-out")
+        .arg(&other_ca)
+        .output()
+        .unwrap();
+    assert!(made.status.success());
+    let engine = workspace.engine(|_| {});
+    let base = database.url();
+    // The certificate names localhost; hostaddr keeps the connection on 127.0.0.1.
+    let by_name = base.replacen("@127.0.0.1:", "@localhost:", 1) + "?hostaddr=127.0.0.1&";
+    let by_address = format!("{base}?");
+    let ca = ca_file.display().to_string();
+    let other = other_ca.display().to_string();
+
+    let cases = [
+        ("require", format!("{by_address}sslmode=require"), None),
+        (
+            "verify_ca",
+            format!("{by_address}sslmode=verify-ca&sslrootcert={ca}"),
+            None,
+        ),
+        (
+            "verify_full",
+            format!("{by_name}sslmode=verify-full&sslrootcert={ca}"),
+            None,
+        ),
+        (
+            "wrong_name",
+            format!("{by_address}sslmode=verify-full&sslrootcert={ca}"),
+            Some("certificate not valid for name \"127.0.0.1\""),
+        ),
+        (
+            "wrong_ca",
+            format!("{by_address}sslmode=verify-ca&sslrootcert={other}"),
+            Some("UnknownIssuer"),
+        ),
+    ];
+    for (name, url, failure) in cases {
+        engine.add_connection(name, &url, None).unwrap();
+        let result = engine.refresh(name, RefreshOptions::default(), None).await;
+        match failure {
+            None => assert_eq!(result.unwrap().snapshot.counts.tables, 1, "{name}"),
+            Some(cause) => {
+                let message = result.unwrap_err().to_string();
+                assert!(message.contains(cause), "{name}: {message}");
+                assert!(
+                    message.ends_with(
+                        "; check sslmode and sslrootcert and the certificate the server presents"
+                    ),
+                    "{name}: {message}"
+                );
+            }
+        }
+    }
+}

@@ -9,7 +9,9 @@
 //! | `databases=current` or `all` | the URL's database (default), or every database the role may CONNECT to |
 //! | `include_schemas=a,b*` | schema patterns to crawl (`*` and `?` wildcards) |
 //! | `exclude_schemas=tmp_*` | schema patterns to skip; their previous state is kept |
+//! | `sslmode`, `sslrootcert` | TLS as libpq does it (see `tls.rs`); default `prefer` |
 
+use super::tls::TlsMode;
 use crate::patterns::{in_scope, split_patterns};
 use metacrawl_engine::driver::{DriverError, DriverErrorKind};
 use std::str::FromStr;
@@ -25,6 +27,7 @@ pub(crate) enum DatabaseScope {
 #[derive(Clone)]
 pub(crate) struct PostgresConfig {
     pub(crate) connect: tokio_postgres::Config,
+    pub(crate) tls: TlsMode,
     pub(crate) databases: DatabaseScope,
     pub(crate) include_schemas: Vec<String>,
     pub(crate) exclude_schemas: Vec<String>,
@@ -61,7 +64,8 @@ pub(crate) fn parse(url: &str) -> Result<PostgresConfig, DriverError> {
     let mut databases = DatabaseScope::Current;
     let mut include_schemas = Vec::new();
     let mut exclude_schemas = Vec::new();
-    let mut tls_required = false;
+    let mut sslmode = None;
+    let mut sslrootcert = None;
     for parameter in query.split('&').filter(|parameter| !parameter.is_empty()) {
         let (key, value) = parameter.split_once('=').unwrap_or((parameter, ""));
         match key {
@@ -80,16 +84,16 @@ pub(crate) fn parse(url: &str) -> Result<PostgresConfig, DriverError> {
             }
             "include_schemas" => include_schemas = split_patterns(value),
             "exclude_schemas" => exclude_schemas = split_patterns(value),
-            "sslmode" => {
-                tls_required = matches!(value, "require" | "verify-ca" | "verify-full");
-                // tokio-postgres accepts disable, prefer and require. TLS is
-                // rejected below when required, and otherwise not attempted.
-                passed_on.push("sslmode=disable".to_string());
-            }
+            // tokio-postgres knows disable, prefer and require only; the
+            // certificate checks of verify-ca and verify-full are the connector's.
+            "sslmode" => sslmode = Some(value.to_string()),
+            "sslrootcert" => sslrootcert = Some(value.to_string()),
             _ => passed_on.push(parameter.to_string()),
         }
     }
 
+    let tls = TlsMode::parse(sslmode.as_deref(), sslrootcert.as_deref())?;
+    passed_on.push(format!("sslmode={}", tls.client_mode()));
     let rebuilt = if passed_on.is_empty() {
         base.to_string()
     } else {
@@ -121,16 +125,11 @@ pub(crate) fn parse(url: &str) -> Result<PostgresConfig, DriverError> {
         connect.password(password);
     }
 
-    if tls_required {
-        // TODO: TLS (sslmode=require, verify-ca, verify-full) is not supported yet.
-        return Err(invalid(
-            "sslmode requires TLS, which this build does not support yet; use sslmode=disable on a trusted network",
-        ));
-    }
     connect.application_name("metacrawl");
 
     Ok(PostgresConfig {
         connect,
+        tls,
         databases,
         include_schemas,
         exclude_schemas,

@@ -18,6 +18,7 @@
 
 mod config;
 mod errors;
+mod tls;
 
 use async_trait::async_trait;
 use config::{DatabaseScope, PostgresConfig};
@@ -77,6 +78,19 @@ impl DriverFactory for PostgresDriverFactory {
 }
 
 /// Reads the catalog of a Postgres server.
+/// Drives a connection's socket until the client is dropped.
+fn spawn_connection<S, T>(connection: tokio_postgres::Connection<S, T>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    T: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
+    tokio::spawn(async move {
+        if let Err(error) = connection.await {
+            tracing::warn!(error = %error, "Postgres connection ended with an error");
+        }
+    });
+}
+
 /// Returns the first host and port of a connection configuration, as `host:port`.
 fn server_address(config: &tokio_postgres::Config) -> String {
     let host = match config.get_hosts().first() {
@@ -100,7 +114,17 @@ impl PostgresDriver {
         if let Some(database) = database {
             connect.dbname(database);
         }
-        let (client, connection) = connect.connect(NoTls).await.map_err(|error| {
+        let connected = match self.config.tls.connector()? {
+            None => connect.connect(NoTls).await.map(|(client, connection)| {
+                spawn_connection(connection);
+                client
+            }),
+            Some(tls) => connect.connect(tls).await.map(|(client, connection)| {
+                spawn_connection(connection);
+                client
+            }),
+        };
+        let client = connected.map_err(|error| {
             let mut classified = classify(&error);
             let database = connect.get_dbname().unwrap_or_default();
             classified.message = if classified.kind == DriverErrorKind::Connection {
@@ -111,9 +135,13 @@ impl PostgresDriver {
                     cause.push_str(&inner.to_string());
                     source = inner.source();
                 }
+                let fix = if cause.contains("certificate") || classified.message.contains("TLS") {
+                    "check sslmode and sslrootcert and the certificate the server presents"
+                } else {
+                    "check the host and port and that the server accepts connections"
+                };
                 format!(
-                    "cannot connect to Postgres database '{database}' at {}: {}{cause}; check the host \
-                     and port and that the server accepts connections",
+                    "cannot connect to Postgres database '{database}' at {}: {}{cause}; {fix}",
                     server_address(&connect),
                     classified.message
                 )
@@ -125,11 +153,6 @@ impl PostgresDriver {
             };
             classified
         })?;
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::warn!(error = %error, "Postgres connection ended with an error");
-            }
-        });
         Ok(client)
     }
 }
