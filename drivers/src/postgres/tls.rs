@@ -21,7 +21,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use tokio_postgres_rustls::MakeRustlsConnect;
 
-/// How a connection uses TLS.
+/// TLS use of a connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum TlsMode {
     Disable,
@@ -68,8 +68,8 @@ impl TlsMode {
         }
     }
 
-    /// The `sslmode` tokio-postgres is given: it knows disable, prefer and
-    /// require, and leaves the certificate checks to the connector.
+    /// Returns the `sslmode` given to tokio-postgres, which supports disable,
+    /// prefer and require and leaves certificate checks to the connector.
     pub(crate) fn client_mode(&self) -> &'static str {
         match self {
             TlsMode::Disable => "disable",
