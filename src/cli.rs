@@ -127,6 +127,7 @@ pub(crate) enum ConnectionCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct RefreshArgs {
+    /// Name of the connection (see `connection list`).
     pub(crate) name: String,
 
     /// Wait for the refresh to finish. The CLI always runs the refresh in its
@@ -155,6 +156,7 @@ pub(crate) struct RefreshArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct CatalogArgs {
+    /// Name of the connection (see `connection list`).
     pub(crate) name: String,
 
     /// Snapshot id (see `history`); the latest when omitted.
@@ -168,6 +170,7 @@ pub(crate) struct CatalogArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct ChangesArgs {
+    /// Name of the connection (see `connection list`).
     pub(crate) name: String,
 
     /// Only changes committed after this snapshot id (0 for all).
@@ -181,6 +184,7 @@ pub(crate) struct ChangesArgs {
 
 #[derive(Debug, Args)]
 pub(crate) struct HistoryArgs {
+    /// Name of the connection (see `connection list`).
     pub(crate) name: String,
 
     /// Print one JSON array of snapshots.
