@@ -94,13 +94,7 @@ impl BigQueryServer {
                 async move { handle(&state, method, uri, headers, body) }
             },
         );
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the BigQuery test server");
-        let port = listener.local_addr().expect("local address").port();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let (port, task) = crate::support::serve_locally(app).await;
         BigQueryServer { port, state, task }
     }
 
@@ -112,22 +106,11 @@ impl BigQueryServer {
     /// Writes a service-account key whose `token_uri` is this server, with a
     /// new RSA key made by the `openssl` command.
     pub(crate) fn write_key_file(&self, path: &std::path::Path) {
-        let output = std::process::Command::new("openssl")
-            .args([
-                "genpkey",
-                "-algorithm",
-                "RSA",
-                "-pkeyopt",
-                "rsa_keygen_bits:2048",
-            ])
-            .output()
-            .expect("run openssl genpkey");
-        assert!(output.status.success(), "openssl genpkey failed");
         let key = json!({
             "type": "service_account",
             "project_id": self.state.lock().unwrap().project,
             "private_key_id": "local-test-key",
-            "private_key": String::from_utf8(output.stdout).expect("PEM text"),
+            "private_key": crate::support::rsa_private_key_pem(),
             "client_email": "crawler@example-project.iam.gserviceaccount.com",
             "client_id": "1",
             "auth_uri": format!("http://127.0.0.1:{}/auth", self.port),
@@ -234,7 +217,7 @@ fn issue_token(state: &Mutex<State>, body: &[u8]) -> Response {
         .split('.')
         .nth(1)
         // The form encoding turns the padding into %3D.
-        .and_then(|part| decode_base64_url(&part.replace("%3D", "")))
+        .and_then(|part| crate::support::decode_base64(&part.replace("%3D", "")))
         .and_then(|bytes| serde_json::from_slice::<Value>(&bytes).ok())
         .unwrap_or(Value::Null);
     state
@@ -248,31 +231,6 @@ fn issue_token(state: &Mutex<State>, body: &[u8]) -> Response {
     }
     axum::Json(json!({"access_token": TOKEN, "token_type": "Bearer", "expires_in": 3600}))
         .into_response()
-}
-
-fn decode_base64_url(text: &str) -> Option<Vec<u8>> {
-    let mut bits = 0u32;
-    let mut count = 0;
-    let mut bytes = Vec::new();
-    for character in text.bytes() {
-        let value = match character {
-            b'A'..=b'Z' => character - b'A',
-            b'a'..=b'z' => character - b'a' + 26,
-            b'0'..=b'9' => character - b'0' + 52,
-            b'-' => 62,
-            b'_' => 63,
-            b'=' => continue,
-            _ => return None,
-        };
-        bits = (bits << 6) | u32::from(value);
-        count += 6;
-        if count >= 8 {
-            count -= 8;
-            bytes.push((bits >> count) as u8);
-            bits &= (1 << count) - 1;
-        }
-    }
-    Some(bytes)
 }
 
 fn google_error(status: u16, reason: &str, message: &str) -> Response {

@@ -383,19 +383,8 @@ async fn bad_password_or_host_fail_the_run() {
 #[tokio::test]
 async fn key_pair_login_works() {
     let fixture = Fixture::new(generated_catalog(1, 1), "BIG").await;
-    let output = std::process::Command::new("openssl")
-        .args([
-            "genpkey",
-            "-algorithm",
-            "RSA",
-            "-pkeyopt",
-            "rsa_keygen_bits:2048",
-        ])
-        .output()
-        .expect("run openssl genpkey");
-    assert!(output.status.success(), "openssl genpkey failed");
     let key = fixture.workspace.path("crawler.p8");
-    std::fs::write(&key, &output.stdout).unwrap();
+    std::fs::write(&key, crate::support::rsa_private_key_pem()).unwrap();
     let url = fixture
         .server
         .connection_url("BIG", &format!("private_key_file={}", key.display()));

@@ -90,13 +90,7 @@ impl SnowflakeServer {
             let state = Arc::clone(&shared);
             async move { handle(&state, &uri, &body) }
         });
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind the Snowflake test server");
-        let port = listener.local_addr().expect("local address").port();
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app).await;
-        });
+        let (port, task) = crate::support::serve_locally(app).await;
         SnowflakeServer { port, state, task }
     }
 
@@ -195,27 +189,7 @@ fn handle(state: &Mutex<State>, uri: &Uri, body: &[u8]) -> Response {
 
 /// Returns the `sub` claim of a JWT (the signature is not checked).
 fn jwt_subject(token: &str) -> Option<String> {
-    let claims = token.split('.').nth(1)?;
-    let mut bits = 0u32;
-    let mut count = 0;
-    let mut bytes = Vec::new();
-    for character in claims.bytes() {
-        let value = match character {
-            b'A'..=b'Z' => character - b'A',
-            b'a'..=b'z' => character - b'a' + 26,
-            b'0'..=b'9' => character - b'0' + 52,
-            b'-' | b'+' => 62,
-            b'_' | b'/' => 63,
-            _ => continue,
-        };
-        bits = (bits << 6) | u32::from(value);
-        count += 6;
-        if count >= 8 {
-            count -= 8;
-            bytes.push((bits >> count) as u8);
-            bits &= (1 << count) - 1;
-        }
-    }
+    let bytes = crate::support::decode_base64(token.split('.').nth(1)?)?;
     let claims: Value = serde_json::from_slice(&bytes).ok()?;
     claims["sub"].as_str().map(str::to_string)
 }

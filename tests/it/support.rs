@@ -51,6 +51,61 @@ impl Workspace {
     }
 }
 
+/// Makes a new 2048-bit RSA private key (unencrypted PKCS#8 PEM) with the
+/// `openssl` command.
+pub(crate) fn rsa_private_key_pem() -> String {
+    let output = std::process::Command::new("openssl")
+        .args([
+            "genpkey",
+            "-algorithm",
+            "RSA",
+            "-pkeyopt",
+            "rsa_keygen_bits:2048",
+        ])
+        .output()
+        .expect("run openssl genpkey");
+    assert!(output.status.success(), "openssl genpkey failed");
+    String::from_utf8(output.stdout).expect("PEM text")
+}
+
+/// Decodes base64 in either alphabet (`+/` or `-_`), padding optional.
+pub(crate) fn decode_base64(text: &str) -> Option<Vec<u8>> {
+    let mut bits = 0u32;
+    let mut count = 0;
+    let mut bytes = Vec::with_capacity(text.len() * 3 / 4);
+    for character in text.bytes() {
+        let value = match character {
+            b'A'..=b'Z' => character - b'A',
+            b'a'..=b'z' => character - b'a' + 26,
+            b'0'..=b'9' => character - b'0' + 52,
+            b'-' | b'+' => 62,
+            b'_' | b'/' => 63,
+            b'=' => continue,
+            _ => return None,
+        };
+        bits = (bits << 6) | u32::from(value);
+        count += 6;
+        if count >= 8 {
+            count -= 8;
+            bytes.push((bits >> count) as u8);
+            bits &= (1 << count) - 1;
+        }
+    }
+    Some(bytes)
+}
+
+/// Serves `app` on a free port of 127.0.0.1 until the returned task is aborted.
+pub(crate) async fn serve_locally(app: axum::Router) -> (u16, tokio::task::JoinHandle<()>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind a local test server");
+    let port = listener.local_addr().expect("local address").port();
+    let task = tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (port, task)
+}
+
 pub(crate) fn execute(path: &Path, sql: &str) {
     let connection = rusqlite::Connection::open(path).expect("open the warehouse");
     connection.execute_batch(sql).expect("run warehouse SQL");

@@ -181,10 +181,7 @@ impl DatabaseReader for DatasetReader {
         let config = self.api.config();
         let dataset = &schema.name;
         if !config.dataset_in_scope(dataset) {
-            return Err(DriverError::new(
-                DriverErrorKind::ExcludedByFilter,
-                format!("dataset '{dataset}' is excluded by the connection's dataset patterns"),
-            ));
+            return Err(crate::patterns::excluded("dataset", dataset));
         }
         let scope = format!("dataset {}.{dataset}", config.project);
         let into_error = |error: ApiError| error.into_driver_error(&scope, &config.project);

@@ -233,13 +233,7 @@ impl DatabaseReader for PostgresReader {
         known: &KnownVersions,
     ) -> Result<SchemaRead, DriverError> {
         if !self.config.schema_in_scope(&schema.name) {
-            return Err(DriverError::new(
-                DriverErrorKind::ExcludedByFilter,
-                format!(
-                    "schema '{}' is excluded by the connection's schema patterns",
-                    schema.name
-                ),
-            ));
+            return Err(crate::patterns::excluded("schema", &schema.name));
         }
         let Some(&(oid, usable)) = self.schema_oids.get(&schema.name) else {
             return Err(DriverError::new(

@@ -145,13 +145,7 @@ impl Driver for SnowflakeDriver {
         database: &DatabaseListing,
     ) -> Result<Box<dyn DatabaseReader>, DriverError> {
         if !self.config.database_in_scope(&database.name) {
-            return Err(DriverError::new(
-                DriverErrorKind::ExcludedByFilter,
-                format!(
-                    "database '{}' is excluded by the connection's database patterns",
-                    database.name
-                ),
-            ));
+            return Err(crate::patterns::excluded("database", &database.name));
         }
         Ok(Box::new(SnowflakeReader {
             client: Arc::clone(&self.client),
@@ -602,13 +596,7 @@ impl DatabaseReader for SnowflakeReader {
         known: &KnownVersions,
     ) -> Result<SchemaRead, DriverError> {
         if !self.config.schema_in_scope(&schema.name) {
-            return Err(DriverError::new(
-                DriverErrorKind::ExcludedByFilter,
-                format!(
-                    "schema '{}' is excluded by the connection's schema patterns",
-                    schema.name
-                ),
-            ));
+            return Err(crate::patterns::excluded("schema", &schema.name));
         }
         let listed = self.list_tables(&schema.name).await?;
 
