@@ -43,8 +43,8 @@ pub(crate) fn in_scope(include: &[String], exclude: &[String], name: &str) -> bo
     included && !exclude.iter().any(|pattern| matches_pattern(pattern, name))
 }
 
-/// The outcome of a scope the connection's patterns leave out: its previous
-/// state is kept. `kind` is `schema`, `dataset` or `database`.
+/// Returns the outcome of a scope the connection's patterns leave out, whose
+/// previous state is kept. `kind` is `schema`, `dataset` or `database`.
 pub(crate) fn excluded(kind: &str, name: &str) -> metacrawl_engine::driver::DriverError {
     metacrawl_engine::driver::DriverError::new(
         metacrawl_engine::driver::DriverErrorKind::ExcludedByFilter,

@@ -317,7 +317,7 @@ mod tests {
     }
 
     #[test]
-    fn case_pairs_that_differ_otherwise_stay_drop_and_add() {
+    fn changed_case_pairs_stay_separate() {
         let before = [Column::new("ID", 1, "NUMBER(38,0)")];
         let retyped = [Column::new("Id", 1, "TEXT")];
         assert_eq!(
