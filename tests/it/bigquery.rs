@@ -89,7 +89,7 @@ fn resource(name: &str) -> Value {
         .expect("parse fixture")
 }
 
-/// One line per column: ordinal, path, type, mode, nullable, description.
+/// Describes each column in one line: ordinal, path, type, mode, nullable, description.
 fn describe_columns(table: &Table) -> Vec<String> {
     table
         .columns
@@ -419,7 +419,7 @@ fn count_fields(fields: &[Value]) -> (usize, usize) {
     (fields.len(), fields.len() + nested)
 }
 
-/// Every field path of a schema with its spelled type and mode.
+/// Lists every field path of a schema with its spelled type and mode.
 fn expected_paths(prefix: &str, fields: &[Value], paths: &mut Vec<String>) {
     for field in fields {
         let name = field["name"].as_str().unwrap();

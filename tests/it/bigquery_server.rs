@@ -5,7 +5,7 @@
 //! jobs.getQueryResults with Google's field names, int64 values as JSON
 //! strings, page tokens, and Google's error body. The only SQL it runs is the
 //! exact text of the driver's INFORMATION_SCHEMA queries, whose rows it
-//! computes from the resources; any other SQL is an `invalidQuery` error, so
+//! computes from the resources. Any other SQL is an `invalidQuery` error, so
 //! the driver cannot pass by sending something the server ignores.
 
 use axum::Router;
@@ -98,7 +98,7 @@ impl BigQueryServer {
         BigQueryServer { port, state, task }
     }
 
-    /// The API base URL, as the driver's `api_url` option takes it.
+    /// Returns the API base URL, as the driver's `api_url` option takes it.
     pub(crate) fn api_url(&self) -> String {
         format!("http://127.0.0.1:{}/bigquery/v2", self.port)
     }
@@ -119,7 +119,7 @@ impl BigQueryServer {
         std::fs::write(path, key.to_string()).expect("write the key file");
     }
 
-    /// A connection URL for this server's project with fast retries.
+    /// Returns a connection URL for this server's project with fast retries.
     pub(crate) fn connection_url(&self) -> String {
         let project = self.state.lock().unwrap().project.clone();
         format!(
@@ -163,7 +163,7 @@ impl BigQueryServer {
             .location = Some(location.to_string());
     }
 
-    /// Makes every read of a dataset's tables answer 403 accessDenied.
+    /// Makes every read of a dataset's tables fail with 403 accessDenied.
     pub(crate) fn forbid_dataset(&self, dataset: &str) {
         let mut state = self.state.lock().unwrap();
         state
@@ -186,7 +186,7 @@ impl BigQueryServer {
         });
     }
 
-    /// One entry per request received: `tables.list shop_raw`,
+    /// Returns one entry per request received: `tables.list shop_raw`,
     /// `jobs.query shop_raw COLUMNS`, `getQueryResults shop_raw COLUMNS`.
     pub(crate) fn requests(&self) -> Vec<String> {
         self.state.lock().unwrap().requests.clone()
@@ -304,21 +304,21 @@ fn handle(
             let sql = body["query"].as_str().unwrap_or_default().to_string();
             match recognise(&state.project, &sql) {
                 Some((dataset, view)) => {
-                    let wanted = state
+                    let expected = state
                         .datasets
                         .get(&dataset)
                         .and_then(|found| found.location.clone())
                         .unwrap_or_else(|| "US".to_string());
-                    let asked = body["location"].as_str().unwrap_or("US");
-                    if asked != wanted {
+                    let requested = body["location"].as_str().unwrap_or("US");
+                    if requested != expected {
                         state
                             .requests
-                            .push(format!("jobs.query {dataset} {view} in {asked}"));
+                            .push(format!("jobs.query {dataset} {view} in {requested}"));
                         return google_error(
                             404,
                             "notFound",
                             &format!(
-                                "Not found: Dataset {}:{dataset} was not found in location {asked}",
+                                "Not found: Dataset {}:{dataset} was not found in location {requested}",
                                 state.project
                             ),
                         );
@@ -523,7 +523,7 @@ fn recognise(project: &str, sql: &str) -> Option<(String, &'static str)> {
     })
 }
 
-/// The `tables.list` entry of a table resource: no schema, no description.
+/// Builds the `tables.list` entry of a table resource: no schema, no description.
 fn list_entry(resource: &Value) -> Value {
     let mut entry = json!({
         "kind": "bigquery#table",
@@ -672,7 +672,7 @@ fn mode(field: &Value) -> &str {
     field["mode"].as_str().unwrap_or("NULLABLE")
 }
 
-/// A description as TABLE_OPTIONS shows it: a double-quoted string literal.
+/// Quotes a description as TABLE_OPTIONS shows it: a double-quoted string literal.
 fn string_literal(text: &str) -> String {
     let escaped = text
         .replace('\\', "\\\\")

@@ -246,7 +246,7 @@ async fn postgres_sslmodes_check_what_libpq_checks() {
     database.execute("CREATE TABLE notes (id integer)");
     let workspace = Workspace::new();
     let other_ca = workspace.path("other-ca.crt");
-    let made = std::process::Command::new("openssl")
+    let generated = std::process::Command::new("openssl")
         .args([
             "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
         ])
@@ -256,7 +256,7 @@ async fn postgres_sslmodes_check_what_libpq_checks() {
         .arg(&other_ca)
         .output()
         .unwrap();
-    assert!(made.status.success());
+    assert!(generated.status.success());
     let engine = workspace.engine(|_| {});
     let base = database.url();
     // The certificate names localhost; hostaddr keeps the connection on 127.0.0.1.

@@ -674,7 +674,7 @@ async fn hidden_database_keeps_its_state() {
     let fixture = Fixture::new(generated_catalog(1, 2), "BIG").await;
     fixture.refresh().await;
 
-    // The role loses its grants: Snowflake answers "does not exist or not authorized".
+    // The role loses its grants, and Snowflake returns "does not exist or not authorized".
     fixture.server.update(|catalog| {
         catalog.remove("BIG");
     });

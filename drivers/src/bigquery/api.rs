@@ -32,7 +32,7 @@ const SLOW_QUERY: Duration = Duration::from_secs(10);
 /// A failed API call, before it is given the scope it concerns.
 #[derive(Debug, Clone)]
 pub(crate) struct ApiError {
-    /// HTTP status, when the server answered.
+    /// HTTP status, when the server replied.
     pub(crate) status: Option<u16>,
     /// First `errors[].reason` of Google's error body (`accessDenied`).
     pub(crate) reason: Option<String>,
@@ -239,7 +239,7 @@ impl Api {
         let mut attempt = 0;
         loop {
             let result = {
-                // The semaphore is never closed, so acquiring cannot fail.
+                // Nothing closes this semaphore, so acquiring cannot fail.
                 let _permit = self.permits.acquire().await.ok();
                 request().await
             };

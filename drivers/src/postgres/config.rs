@@ -84,8 +84,8 @@ pub(crate) fn parse(url: &str) -> Result<PostgresConfig, DriverError> {
             }
             "include_schemas" => include_schemas = split_patterns(value),
             "exclude_schemas" => exclude_schemas = split_patterns(value),
-            // tokio-postgres knows disable, prefer and require only; the
-            // certificate checks of verify-ca and verify-full are the connector's.
+            // tokio-postgres supports disable, prefer and require only, so the
+            // connector makes the certificate checks of verify-ca and verify-full.
             "sslmode" => sslmode = Some(value.to_string()),
             "sslrootcert" => sslrootcert = Some(value.to_string()),
             _ => passed_on.push(parameter.to_string()),

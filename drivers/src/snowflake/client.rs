@@ -229,8 +229,8 @@ impl Client {
                 }
             }
             SnowflakeApiError::RequestError(error) => self.unreachable(&error),
-            // The crate's AuthError is private: its text tells a refused login
-            // ("Failed to authenticate. Error code: ...") from a failed request.
+            // The crate's AuthError is private, so its text separates a refused
+            // login ("Failed to authenticate. Error code: ...") from a failed request.
             SnowflakeApiError::AuthError(error) => {
                 let text = error.to_string();
                 if text.contains("Error code: . Message: ") {

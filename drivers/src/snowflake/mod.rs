@@ -4,8 +4,8 @@
 //! Names are kept exactly as Snowflake stores them (`STAGING` and `staging`
 //! are two schemas) and every identifier in a statement is quoted by
 //! [`quote_identifier`]. A database is read with bulk INFORMATION_SCHEMA
-//! queries; when Snowflake rejects one with error 090030 (too much data), the
-//! driver queries per schema, and when a schema is still too large, it pages
+//! queries. When Snowflake rejects one with error 090030 (too much data), the
+//! driver queries per schema. When a schema is still too large, it pages
 //! `SHOW TABLES` / `SHOW VIEWS` with `LIMIT ... FROM` and reads columns for
 //! a few hundred tables per query. There is never a query per table.
 //!
