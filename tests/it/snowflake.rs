@@ -301,11 +301,25 @@ async fn only_altered_tables_are_read_again() {
             ..SfColumn::default()
         });
         table.last_altered = "2024-06-01 08:00:00.000 +0000".to_string();
+        // A new schema is read whole, but not with a database-wide query.
+        let new_schema = generated_catalog(1, 1)
+            .remove("BIG")
+            .unwrap()
+            .remove("S0")
+            .unwrap();
+        catalog
+            .get_mut("BIG")
+            .unwrap()
+            .insert("S9".to_string(), new_schema);
     });
     let report = fixture.refresh().await;
     assert_eq!(
         describe_changes(&report.changes),
-        vec!["column_added S0.T00001.LOADED_AT: - -> TIMESTAMP_LTZ(9)"]
+        vec![
+            "column_added S0.T00001.LOADED_AT: - -> TIMESTAMP_LTZ(9)",
+            "schema_added S9: - -> -",
+            "table_added S9.T00000: - -> table",
+        ]
     );
     let column_queries: Vec<String> = fixture
         .server
@@ -313,13 +327,19 @@ async fn only_altered_tables_are_read_again() {
         .into_iter()
         .filter(|statement| statement.contains("INFORMATION_SCHEMA.COLUMNS"))
         .collect();
-    assert_eq!(column_queries.len(), 1);
+    assert_eq!(column_queries.len(), 2);
     assert!(
         column_queries[0].ends_with(
             "WHERE TABLE_SCHEMA <> 'INFORMATION_SCHEMA' AND TABLE_SCHEMA = 'S0' AND TABLE_NAME IN ('T00001')\n"
         ),
         "{}",
         column_queries[0]
+    );
+    assert!(
+        column_queries[1]
+            .ends_with("WHERE TABLE_SCHEMA <> 'INFORMATION_SCHEMA' AND TABLE_SCHEMA = 'S9'\n"),
+        "{}",
+        column_queries[1]
     );
 
     // The incremental snapshot equals a full read.

@@ -154,6 +154,7 @@ impl Driver for SnowflakeDriver {
             bulk: Bulk::NotLoaded,
             bulk_columns: Bulk::NotLoaded,
             datetime_precision: true,
+            full_read: None,
         }))
     }
 }
@@ -173,8 +174,12 @@ struct SnowflakeReader {
     /// Tables and views of the whole database, from one TABLES and one VIEWS query.
     bulk: Bulk,
     bulk_columns: Bulk,
-    /// False once the server turned out not to know COLUMNS.DATETIME_PRECISION.
+    /// False once the server turned out not to have COLUMNS.DATETIME_PRECISION.
     datetime_precision: bool,
+    /// Whether this refresh reads every table: decided by the first schema
+    /// read, which has no stored versions on a first or full refresh. Only
+    /// then are all the database's columns read in one query.
+    full_read: Option<bool>,
 }
 
 /// A table or view as listed, before its columns are read.
@@ -612,7 +617,7 @@ impl DatabaseReader for SnowflakeReader {
             }
         }
         let all = unchanged.is_empty();
-        let first_read = known.is_empty();
+        let first_read = *self.full_read.get_or_insert(known.is_empty());
         let mut columns = self
             .read_columns(&schema.name, &requested, all, first_read)
             .await?;
