@@ -339,6 +339,7 @@ fn run(state: &State, sql: &str) -> Outcome {
     else {
         return Err(unrecognised(sql));
     };
+
     let Some(schemas) = state.catalog.get(&database) else {
         return Err((
             "002003",
@@ -457,6 +458,7 @@ fn run(state: &State, sql: &str) -> Outcome {
             ]
         }
     };
+
     if rows.len() > state.information_schema_limit {
         return Err((
             "090030",
@@ -479,6 +481,7 @@ fn show(state: &State, rest: &str, sql: &str) -> Outcome {
     let (database, rest) = identifier(rest).ok_or_else(|| unrecognised(sql))?;
     let rest = rest.strip_prefix('.').ok_or_else(|| unrecognised(sql))?;
     let (schema, rest) = identifier(rest).ok_or_else(|| unrecognised(sql))?;
+
     let (limit, from) = if rest.is_empty() {
         (None, None)
     } else {
@@ -502,6 +505,7 @@ fn show(state: &State, rest: &str, sql: &str) -> Outcome {
         };
         (Some(limit), from)
     };
+
     let found = state
         .catalog
         .get(&database)
@@ -512,7 +516,8 @@ fn show(state: &State, rest: &str, sql: &str) -> Outcome {
                 format!("SQL compilation error: Schema '\"{database}\".\"{schema}\"' does not exist or not authorized."),
             )
         })?;
-    // Names are in order; FROM starts after the given name.
+
+    // Names are in order, and FROM starts after the given name.
     let selected: Vec<(&String, &SfTable)> = found
         .tables
         .iter()
@@ -530,6 +535,7 @@ fn show(state: &State, rest: &str, sql: &str) -> Outcome {
                 .to_string(),
         ));
     }
+
     let rows = page
         .iter()
         .map(|(name, table)| {

@@ -239,7 +239,8 @@ impl Api {
         let mut attempt = 0;
         loop {
             let result = {
-                // Nothing closes this semaphore, so acquiring cannot fail.
+                // The semaphore is private to this client and never closed,
+                // so acquiring cannot fail.
                 let _permit = self.permits.acquire().await.ok();
                 request().await
             };
@@ -398,6 +399,8 @@ impl Api {
                     .map_err(ApiError::from_client)
             })
             .await?;
+
+        // Later pages, and the result of a job not complete yet, come from getQueryResults.
         let mut rows = cells(first.rows);
         let job = first.job_reference.unwrap_or_default();
         let job_id = job.job_id.unwrap_or_default();
@@ -435,6 +438,7 @@ impl Api {
                 page_token = page.page_token.filter(|token| !token.is_empty());
             }
         }
+
         let elapsed = started.elapsed();
         if elapsed > SLOW_QUERY {
             tracing::warn!(

@@ -119,8 +119,9 @@ impl Client {
             .base_url
             .clone()
             .unwrap_or_else(|| format!("https://{}.snowflakecomputing.com", config.account));
+
         // The crate's own client logs every request body, the login password
-        // included, when built with debug assertions: this one does not. It
+        // included, when built with debug assertions. This one does not, and it
         // keeps the crate's retry of transient failures (three, backing off).
         let http = reqwest::Client::builder()
             .user_agent(concat!("metacrawl/", env!("CARGO_PKG_VERSION")))
@@ -145,6 +146,7 @@ impl Client {
         if let Some(extra) = extra {
             builder = builder.with_arc(extra);
         }
+
         let auth_type = match &config.secret {
             Secret::Password(password) => AuthType::Password(PasswordArgs {
                 password: password.clone(),
