@@ -151,6 +151,14 @@ pub trait DatabaseReader: Send {
     /// successful result is reported dropped.
     async fn list_schemas(&mut self) -> Result<Vec<SchemaListing>, DriverError>;
 
+    /// Announces the schemas about to be read, once per database after
+    /// [`DatabaseReader::list_schemas`], each with the `known` versions its
+    /// [`DatabaseReader::read_schema`] call will get. A driver that can read
+    /// many schemas with one query per object kind may read them all here and
+    /// answer those calls from memory. Nothing fails here: a driver that
+    /// cannot read ahead leaves the work, and the errors, to `read_schema`.
+    async fn read_ahead(&mut self, _schemas: &[(&SchemaListing, &KnownVersions)]) {}
+
     /// Reads every table of one schema listed by [`DatabaseReader::list_schemas`],
     /// with columns in ordinal order. A table that cannot be read goes to
     /// [`SchemaRead::unreadable_tables`], never into `tables` with fewer columns.

@@ -398,6 +398,35 @@ impl Crawl<'_> {
             .collect();
         pairs.sort_by_key(|(_, schema)| listed_order[schema.name.as_str()]);
 
+        // Drivers that read many schemas at once get all of them up front,
+        // each with the versions its read_schema call gets below.
+        let mut stored_versions = match previous {
+            Some(previous) if !self.full => {
+                let connection_id = self.connection.id;
+                let stored_name = previous.name.clone();
+                self.blocking(move |store| store.current_table_versions(connection_id, &stored_name))
+                    .await?
+            }
+            _ => HashMap::new(),
+        };
+        let known: Vec<KnownVersions> = pairs
+            .iter()
+            .map(|(previous_schema, _)| {
+                previous_schema
+                    .and_then(|stored| stored_versions.remove(&stored.name))
+                    .unwrap_or_default()
+            })
+            .collect();
+        let ahead: Vec<(&SchemaListing, &KnownVersions)> = pairs
+            .iter()
+            .zip(&known)
+            .map(|((_, schema), known)| (*schema, known))
+            .collect();
+        self.publish(|progress| progress.current_scope = Some(database.name.clone()));
+        reader.read_ahead(&ahead).await;
+        drop(ahead);
+        drop(known);
+
         for (previous_schema, schema) in pairs {
             self.read_schema(
                 reader.as_mut(),

@@ -38,7 +38,7 @@ const SYNONYMS: &[(&str, &str)] = &[
 /// case-insensitively; quoted user-defined type names that differ only in case
 /// therefore compare equal.
 pub fn normalize_type(data_type: &str) -> String {
-    let spaced = collapse_spacing(&data_type.to_lowercase());
+    let spaced = collapse_spacing(data_type);
 
     let (base, modifiers) = match spaced.find('(') {
         Some(position) => spaced.split_at(position),
@@ -51,26 +51,28 @@ pub fn normalize_type(data_type: &str) -> String {
         None => (base, ""),
     };
 
-    let canonical = SYNONYMS
-        .iter()
-        .find(|(alias, _)| *alias == base)
-        .map_or(base, |(_, canonical)| canonical);
-    format!("{canonical}{array_suffix}{modifiers}")
+    match SYNONYMS.iter().find(|(alias, _)| *alias == base) {
+        Some((_, canonical)) => format!("{canonical}{array_suffix}{modifiers}"),
+        None => spaced,
+    }
 }
 
+/// Lower-cases `text`, collapses runs of whitespace to one space and drops
+/// the spaces at either end and next to `(`, `)` and `,`, in one pass.
 fn collapse_spacing(text: &str) -> String {
+    let is_punctuation = |character: char| matches!(character, '(' | ')' | ',');
     let mut collapsed = String::with_capacity(text.len());
-    for word in text.split_whitespace() {
-        if !collapsed.is_empty() {
+    let mut space_pending = false;
+    for character in text.chars() {
+        if character.is_whitespace() {
+            space_pending = !collapsed.is_empty();
+            continue;
+        }
+        if space_pending && !is_punctuation(character) && !collapsed.ends_with(is_punctuation) {
             collapsed.push(' ');
         }
-        collapsed.push_str(word);
-    }
-
-    for punctuation in ['(', ')', ','] {
-        collapsed = collapsed
-            .replace(&format!(" {punctuation}"), &punctuation.to_string())
-            .replace(&format!("{punctuation} "), &punctuation.to_string());
+        space_pending = false;
+        collapsed.extend(character.to_lowercase());
     }
     collapsed
 }
@@ -107,6 +109,13 @@ mod tests {
             normalize_type("timestamp   WITH time\tzone"),
             "timestamp with time zone"
         );
+    }
+
+    #[test]
+    fn normalize_type_drops_spaces_next_to_punctuation_only() {
+        assert_eq!(normalize_type("  Numeric ( 10 , 2 ) "), "numeric(10,2)");
+        assert_eq!(normalize_type("MAP< STRING , INT64 >"), "map< string,int64 >");
+        assert_eq!(normalize_type("bit  varying( 8 )[]"), "bit varying(8)[]");
     }
 
     #[test]

@@ -1,33 +1,16 @@
--- Columns of the relations of one schema ($1: namespace oid; $2: the relation
--- oids to read) in attnum order, dropped columns and partitions excluded (a partition has its
--- parent's columns). For a domain column, base_type and the NOT NULL of the
--- whole domain chain are resolved by walking pg_type.typbasetype: the deepest
--- row of the chain carries the base type and the NOT NULL of every level.
-WITH RECURSIVE domain_chain AS (
-    SELECT t.oid AS domain_oid, t.oid AS type_oid, t.typbasetype, t.typtypmod, t.typnotnull, 1 AS depth
-    FROM pg_catalog.pg_type AS t
-    WHERE t.typtype = 'd'
-  UNION ALL
-    SELECT chain.domain_oid, base.oid, base.typbasetype, base.typtypmod,
-           chain.typnotnull OR base.typnotnull, chain.depth + 1
-    FROM domain_chain AS chain
-    JOIN pg_catalog.pg_type AS base ON base.oid = chain.typbasetype
-    WHERE base.typtype = 'd' AND chain.depth < 32
-),
-domains AS (
-    SELECT DISTINCT ON (domain_oid)
-           domain_oid,
-           format_type(typbasetype, typtypmod) AS base_type,
-           typnotnull AS not_null
-    FROM domain_chain
-    ORDER BY domain_oid, depth DESC
-)
+-- Columns of the given relations ($1: relation oids) and of every relation
+-- of the given schemas ($2: namespace oids), dropped columns and partitions
+-- excluded (a partition has its parent's columns). Rows come in
+-- no particular order: the driver sorts each relation's columns by attnum and
+-- resolves domain types with domains.sql. Without an ORDER BY or a CTE,
+-- Postgres can evaluate format_type and pg_get_expr, most of the query's
+-- cost, in parallel workers.
 SELECT c.oid::int8 AS table_oid,
        a.attnum::int4 AS attnum,
        a.attname AS name,
+       a.atttypid::int8 AS type_oid,
        format_type(a.atttypid, a.atttypmod) AS data_type,
-       domains.base_type,
-       a.attnotnull OR COALESCE(domains.not_null, false) AS not_null,
+       a.attnotnull AS not_null,
        pg_get_expr(d.adbin, d.adrelid) AS default_expression,
        description.description AS comment,
        a.attidentity::text AS identity,
@@ -45,11 +28,8 @@ LEFT JOIN (
     FROM pg_catalog.pg_index AS i
     WHERE i.indisprimary
 ) AS primary_key ON primary_key.indrelid = c.oid AND primary_key.attnum = a.attnum
-LEFT JOIN domains ON domains.domain_oid = a.atttypid
-WHERE c.relnamespace = $1::int8::oid
-  AND c.oid = ANY ($2::int8[]::oid[])
+WHERE (c.oid = ANY ($1::int8[]::oid[]) OR c.relnamespace = ANY ($2::int8[]::oid[]))
   AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
   AND NOT c.relispartition
   AND a.attnum > 0
   AND NOT a.attisdropped
-ORDER BY c.oid, a.attnum

@@ -1,8 +1,10 @@
--- Relations of one schema ($1: namespace oid; $2: the relation oids to read):
+-- The given relations ($1: relation oids) and every relation of the given
+-- schemas ($2: namespace oids):
 -- tables, partitioned tables, partitions, views, materialized views and
 -- foreign tables. Joins are by oid, never by name, so mixed-case twins stay
 -- apart.
-SELECT c.oid::int8 AS oid,
+SELECT c.relnamespace::int8 AS namespace_oid,
+       c.oid::int8 AS oid,
        c.relname AS name,
        c.relkind::text AS relkind,
        c.relispartition AS is_partition,
@@ -16,7 +18,6 @@ LEFT JOIN pg_catalog.pg_inherits AS inheritance
        ON c.relispartition AND inheritance.inhrelid = c.oid
 LEFT JOIN pg_catalog.pg_class AS parent ON parent.oid = inheritance.inhparent
 LEFT JOIN pg_catalog.pg_namespace AS parent_namespace ON parent_namespace.oid = parent.relnamespace
-WHERE c.relnamespace = $1::int8::oid
-  AND c.oid = ANY ($2::int8[]::oid[])
+WHERE (c.oid = ANY ($1::int8[]::oid[]) OR c.relnamespace = ANY ($2::int8[]::oid[]))
   AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
 ORDER BY c.relname

@@ -1,23 +1,47 @@
--- Version token of every relation of one schema ($1: namespace oid): an md5
--- over the xmin of each catalog row the crawl reads for it. Any DDL that
--- changes what the crawl would return writes one of these rows, so an equal
--- token means the relation's metadata is unchanged. Covered rows: the
--- relation's pg_class row; its pg_attribute rows (dropped ones included) with
--- the pg_type row of each column type, that type's schema and its base type
--- (one domain level); pg_attrdef defaults; pg_description comments; pg_rewrite
--- rules (view definitions) with the pg_class and pg_attribute rows a view
--- depends on (a renamed table or column changes its printed definition); its
--- primary-key pg_index row; and pg_inherits with the parent's pg_class row.
-SELECT c.oid::int8 AS oid,
+-- Version token of every relation of the given schemas ($1: namespace oids):
+-- an md5 over the xmin of each catalog row the crawl reads for it. Any DDL
+-- that changes what the crawl would return writes one of these rows, so an
+-- equal token means the relation's metadata is unchanged. Covered rows: the
+-- relation's pg_class row; its pg_attribute rows (dropped ones included);
+-- for a column of a type created after initdb (oid 16384 and up), that
+-- pg_type row, its schema and its base type (one domain level); for the
+-- built-in types, one digest over all their pg_type and pg_namespace rows,
+-- shared by every relation (a superuser can rename even these); pg_attrdef
+-- defaults; pg_description comments; pg_rewrite rules (view definitions)
+-- with the pg_class and pg_attribute rows a view depends on (a renamed table
+-- or column changes its printed definition); its primary-key pg_index row;
+-- and pg_inherits with the parent's pg_class row.
+WITH built_in_types AS (
+    SELECT md5(string_agg(t.oid || ':' || t.xmin || ':' || n.xmin, ',' ORDER BY t.oid)) AS digest
+    FROM pg_catalog.pg_type AS t
+    JOIN pg_catalog.pg_namespace AS n ON n.oid = t.typnamespace
+    WHERE t.oid < 16384
+),
+parents AS (
+    SELECT h.inhrelid,
+           string_agg(h.inhparent || ':' || h.xmin || ':' || parent.xmin, ',' ORDER BY h.inhparent) AS rows
+    FROM pg_catalog.pg_inherits AS h
+    JOIN pg_catalog.pg_class AS parent ON parent.oid = h.inhparent
+    GROUP BY h.inhrelid
+)
+SELECT c.relnamespace::int8 AS namespace_oid,
+       c.oid::int8 AS oid,
        c.relname AS name,
        md5(concat_ws('|',
            c.xmin::text,
-           (SELECT string_agg(a.attnum || ':' || a.xmin || ':' || t.xmin || ':' || type_namespace.xmin
-                              || ':' || COALESCE(base.xmin::text, ''), ',' ORDER BY a.attnum)
+           (SELECT digest FROM built_in_types),
+           (SELECT string_agg(a.attnum || ':' || a.xmin
+                              || CASE WHEN a.atttypid >= 16384::oid THEN
+                                     (SELECT ':' || t.xmin || ':' || type_namespace.xmin
+                                             || ':' || COALESCE(base.xmin::text, '')
+                                        FROM pg_catalog.pg_type AS t
+                                        JOIN pg_catalog.pg_namespace AS type_namespace
+                                          ON type_namespace.oid = t.typnamespace
+                                        LEFT JOIN pg_catalog.pg_type AS base ON base.oid = t.typbasetype
+                                       WHERE t.oid = a.atttypid)
+                                 ELSE '' END,
+                              ',' ORDER BY a.attnum)
               FROM pg_catalog.pg_attribute AS a
-              JOIN pg_catalog.pg_type AS t ON t.oid = a.atttypid
-              JOIN pg_catalog.pg_namespace AS type_namespace ON type_namespace.oid = t.typnamespace
-              LEFT JOIN pg_catalog.pg_type AS base ON base.oid = t.typbasetype
              WHERE a.attrelid = c.oid AND a.attnum > 0),
            (SELECT string_agg(d.adnum || ':' || d.xmin, ',' ORDER BY d.adnum)
               FROM pg_catalog.pg_attrdef AS d
@@ -44,12 +68,10 @@ SELECT c.oid::int8 AS oid,
            (SELECT string_agg(i.indexrelid || ':' || i.xmin, ',' ORDER BY i.indexrelid)
               FROM pg_catalog.pg_index AS i
              WHERE i.indrelid = c.oid AND i.indisprimary),
-           (SELECT string_agg(h.inhparent || ':' || h.xmin || ':' || parent.xmin, ',' ORDER BY h.inhparent)
-              FROM pg_catalog.pg_inherits AS h
-              JOIN pg_catalog.pg_class AS parent ON parent.oid = h.inhparent
-             WHERE h.inhrelid = c.oid)
+           parents.rows
        )) AS version
 FROM pg_catalog.pg_class AS c
-WHERE c.relnamespace = $1::int8::oid
+LEFT JOIN parents ON parents.inhrelid = c.oid
+WHERE c.relnamespace = ANY ($1::int8[]::oid[])
   AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
-ORDER BY c.relname
+ORDER BY c.relnamespace, c.relname

@@ -6,6 +6,7 @@ use crate::catalog::{
     Catalog, Column, Database, PartitionOf, Schema, ShardRange, Table, TableKind,
 };
 use crate::diff::{PreviousColumn, PreviousTable};
+use crate::driver::KnownVersions;
 use crate::error::EngineError;
 use rusqlite::{Row, params};
 use std::collections::{BTreeMap, HashMap};
@@ -184,6 +185,34 @@ impl Store {
             rows.collect()
         };
         read().map_err(|error| self.error("reading current tables", error))
+    }
+
+    /// Returns the version tokens of the current tables of one database, by
+    /// schema name and then table name. Tables without a token are left out.
+    pub fn current_table_versions(
+        &self,
+        connection_id: i64,
+        database: &str,
+    ) -> Result<HashMap<String, KnownVersions>, EngineError> {
+        let connection = self.lock();
+        let read = || -> rusqlite::Result<HashMap<String, KnownVersions>> {
+            let mut statement = connection.prepare_cached(
+                "SELECT schema, name, version FROM catalog_tables
+                 WHERE connection_id = ?1 AND database = ?2 AND valid_to IS NULL
+                   AND version IS NOT NULL",
+            )?;
+            let mut rows = statement.query(params![connection_id, database])?;
+            let mut versions: HashMap<String, KnownVersions> = HashMap::new();
+            while let Some(row) = rows.next()? {
+                let schema: String = row.get(0)?;
+                versions
+                    .entry(schema)
+                    .or_default()
+                    .insert(row.get(1)?, row.get(2)?);
+            }
+            Ok(versions)
+        };
+        read().map_err(|error| self.error("reading current table versions", error))
     }
 
     /// Reads the current columns of the given tables, in ordinal order.

@@ -7,7 +7,7 @@ use crate::catalog::{Column, Table};
 use crate::change::Change;
 use crate::diff::{SchemaPath, TableWrite};
 use crate::error::EngineError;
-use rusqlite::{Transaction, TransactionBehavior, params};
+use rusqlite::{Statement, Transaction, TransactionBehavior, params};
 use std::collections::BTreeMap;
 
 /// A row operation on databases or schemas.
@@ -274,6 +274,8 @@ fn write_tables(
     let mut close_columns_of_table = transaction.prepare_cached(
         "UPDATE catalog_columns SET valid_to = ?2 WHERE table_key = ?1 AND valid_to IS NULL",
     )?;
+    let mut insert_table = transaction.prepare_cached(INSERT_TABLE)?;
+    let mut insert_column = transaction.prepare_cached(INSERT_COLUMN)?;
 
     for (path, writes) in &commit.tables {
         for write in writes {
@@ -281,8 +283,8 @@ fn write_tables(
                 TableWrite::Insert { table, fingerprint } => {
                     let key = next_key;
                     next_key += 1;
-                    insert_table(
-                        transaction,
+                    write_table(
+                        &mut insert_table,
                         commit.connection_id,
                         path,
                         key,
@@ -291,7 +293,13 @@ fn write_tables(
                         snapshot_id,
                     )?;
                     for column in &table.columns {
-                        insert_column(transaction, commit.connection_id, key, column, snapshot_id)?;
+                        write_column(
+                            &mut insert_column,
+                            commit.connection_id,
+                            key,
+                            column,
+                            snapshot_id,
+                        )?;
                     }
                     counts.inserted_columns += table.columns.len() as i64;
                 }
@@ -303,8 +311,8 @@ fn write_tables(
                     columns,
                 } => {
                     close_row(transaction, "catalog_tables", *previous_row_id, snapshot_id)?;
-                    insert_table(
-                        transaction,
+                    write_table(
+                        &mut insert_table,
                         commit.connection_id,
                         path,
                         *key,
@@ -316,8 +324,8 @@ fn write_tables(
                         close_row(transaction, "catalog_columns", *row_id, snapshot_id)?;
                     }
                     for column in &columns.insert {
-                        insert_column(
-                            transaction,
+                        write_column(
+                            &mut insert_column,
                             commit.connection_id,
                             *key,
                             column,
@@ -342,8 +350,20 @@ fn write_tables(
     Ok(counts)
 }
 
-fn insert_table(
-    transaction: &Transaction<'_>,
+const INSERT_TABLE: &str = "INSERT INTO catalog_tables (table_key, connection_id, database, schema,
+         name, kind, stable_id, comment, definition, partition_parent, partition_parent_schema,
+         partition_bound, last_altered, fingerprint, valid_from, version, properties, shard_first,
+         shard_last, shard_count)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19,
+         ?20)";
+
+const INSERT_COLUMN: &str = "INSERT INTO catalog_columns (table_key, connection_id, name, ordinal,
+         data_type, normalized_type, nullable, default_value, comment, identity, generated,
+         primary_key, field_path, stable_id, valid_from, base_type)
+     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)";
+
+fn write_table(
+    statement: &mut Statement<'_>,
     connection_id: i64,
     path: &SchemaPath,
     key: i64,
@@ -351,14 +371,6 @@ fn insert_table(
     fingerprint: u64,
     snapshot_id: i64,
 ) -> rusqlite::Result<()> {
-    let mut statement = transaction.prepare_cached(
-        "INSERT INTO catalog_tables (table_key, connection_id, database, schema, name, kind, stable_id,
-             comment, definition, partition_parent, partition_parent_schema, partition_bound,
-             last_altered, fingerprint, valid_from, version, properties, shard_first, shard_last,
-             shard_count)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18,
-             ?19, ?20)",
-    )?;
     let partition = table.partition_of.as_ref();
     let shards = table.shards.as_ref();
     statement.execute(params![
@@ -396,19 +408,13 @@ fn encode_properties(properties: &BTreeMap<String, String>) -> Option<String> {
     serde_json::to_string(properties).ok()
 }
 
-fn insert_column(
-    transaction: &Transaction<'_>,
+fn write_column(
+    statement: &mut Statement<'_>,
     connection_id: i64,
     key: i64,
     column: &Column,
     snapshot_id: i64,
 ) -> rusqlite::Result<()> {
-    let mut statement = transaction.prepare_cached(
-        "INSERT INTO catalog_columns (table_key, connection_id, name, ordinal, data_type, normalized_type,
-             nullable, default_value, comment, identity, generated, primary_key, field_path, stable_id,
-             valid_from, base_type)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-    )?;
     statement.execute(params![
         key,
         connection_id,
