@@ -404,8 +404,10 @@ impl Crawl<'_> {
             Some(previous) if !self.full => {
                 let connection_id = self.connection.id;
                 let stored_name = previous.name.clone();
-                self.blocking(move |store| store.current_table_versions(connection_id, &stored_name))
-                    .await?
+                self.blocking(move |store| {
+                    store.current_table_versions(connection_id, &stored_name)
+                })
+                .await?
             }
             _ => HashMap::new(),
         };

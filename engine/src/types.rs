@@ -114,7 +114,10 @@ mod tests {
     #[test]
     fn normalize_type_drops_spaces_next_to_punctuation_only() {
         assert_eq!(normalize_type("  Numeric ( 10 , 2 ) "), "numeric(10,2)");
-        assert_eq!(normalize_type("MAP< STRING , INT64 >"), "map< string,int64 >");
+        assert_eq!(
+            normalize_type("MAP< STRING , INT64 >"),
+            "map< string,int64 >"
+        );
         assert_eq!(normalize_type("bit  varying( 8 )[]"), "bit varying(8)[]");
     }
 

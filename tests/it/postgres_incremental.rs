@@ -16,7 +16,21 @@ const SETUP: &str = "
         total kinds.amount,
         note text
     );
-    CREATE TABLE untouched (id integer PRIMARY KEY, label text);
+    CREATE TABLE untouched (id integer PRIMARY KEY, label text, origin inet);
+    CREATE SCHEMA sales;
+    CREATE TABLE sales.lines (
+        id bigint GENERATED ALWAYS AS IDENTITY,
+        qty integer DEFAULT 1,
+        price numeric(10,2) DEFAULT 0,
+        total numeric GENERATED ALWAYS AS (qty * price) STORED,
+        created_at timestamptz DEFAULT now()
+    );
+    CREATE TABLE sales.refunds (
+        id serial,
+        qty integer DEFAULT 1,
+        reason text DEFAULT 'none',
+        created_at timestamptz DEFAULT now()
+    );
     CREATE VIEW order_notes AS SELECT order_id, note FROM orders;
     CREATE MATERIALIZED VIEW order_moods AS SELECT mood, count(*) AS orders FROM orders GROUP BY mood;
     CREATE TABLE events (happened_on date NOT NULL, kind text) PARTITION BY RANGE (happened_on);
@@ -46,6 +60,9 @@ const DDL: &[&str] = &[
     "ALTER TABLE events DETACH PARTITION events_2024_01",
     "ALTER TABLE events RENAME TO happenings",
     "ALTER TABLE untouched ALTER COLUMN label SET NOT NULL",
+    // Built-in types are covered by one digest that every token includes.
+    "ALTER TYPE pg_catalog.inet RENAME TO network_address",
+    "ALTER TABLE sales.lines ALTER COLUMN qty SET DEFAULT 2",
     "DROP VIEW order_notes",
 ];
 
@@ -172,4 +189,115 @@ async fn unchanged_tables_are_not_read_again() {
             "orders"
         ]
     );
+}
+
+/// Reads every schema of the database, announcing them all to `read_ahead`
+/// first or not, with the given known versions per schema.
+async fn read_all(
+    database: &crate::pg_support::PgDatabase,
+    known: &std::collections::HashMap<String, metacrawl_engine::KnownVersions>,
+    ahead: bool,
+) -> std::collections::BTreeMap<String, metacrawl_engine::SchemaRead> {
+    use metacrawl_drivers::postgres::PostgresDriverFactory;
+    use metacrawl_engine::{DriverFactory, KnownVersions};
+
+    let driver = PostgresDriverFactory.create(&database.url()).unwrap();
+    let listing = driver.list_databases().await.unwrap().remove(0);
+    let mut reader = driver.open_database(&listing).await.unwrap();
+    let schemas = reader.list_schemas().await.unwrap();
+    let none = KnownVersions::new();
+    let known_of = |name: &str| known.get(name).unwrap_or(&none);
+    if ahead {
+        let announced: Vec<_> = schemas
+            .iter()
+            .map(|schema| (schema, known_of(&schema.name)))
+            .collect();
+        reader.read_ahead(&announced).await;
+    }
+    let mut reads = std::collections::BTreeMap::new();
+    for schema in &schemas {
+        let read = reader
+            .read_schema(schema, known_of(&schema.name))
+            .await
+            .unwrap();
+        reads.insert(schema.name.clone(), read);
+    }
+    reads
+}
+
+#[tokio::test]
+async fn reading_ahead_equals_reading_schema_by_schema() {
+    use metacrawl_engine::KnownVersions;
+    use std::collections::HashMap;
+
+    let database = fresh_database("reading_ahead_equals_reading_schema_by_schema");
+    database.execute(SETUP);
+
+    let first = read_all(&database, &HashMap::new(), true).await;
+    assert_eq!(first, read_all(&database, &HashMap::new(), false).await);
+
+    // Defaults without a column reference are printed once per distinct
+    // expression; a generated column's expression names its columns.
+    let lines = &first["sales"].tables[0];
+    let described: Vec<(&str, Option<&str>, Option<&str>)> = lines
+        .columns
+        .iter()
+        .map(|column| {
+            (
+                column.name.as_str(),
+                column.default.as_deref(),
+                column.generated.as_deref(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        described,
+        [
+            ("id", None, None),
+            ("qty", Some("1"), None),
+            ("price", Some("0"), None),
+            ("total", None, Some("((qty)::numeric * price)")),
+            ("created_at", Some("now()"), None),
+        ]
+    );
+    let refund_defaults: Vec<Option<&str>> = first["sales"].tables[1]
+        .columns
+        .iter()
+        .map(|column| column.default.as_deref())
+        .collect();
+    assert_eq!(
+        refund_defaults,
+        [
+            Some("nextval('sales.refunds_id_seq'::regclass)"),
+            Some("1"),
+            Some("'none'::text"),
+            Some("now()"),
+        ]
+    );
+
+    let known: HashMap<String, KnownVersions> = first
+        .iter()
+        .map(|(schema, read)| {
+            let versions = read
+                .tables
+                .iter()
+                .map(|table| (table.name.clone(), table.version.clone().unwrap()))
+                .collect();
+            (schema.clone(), versions)
+        })
+        .collect();
+    database.execute("ALTER TABLE sales.refunds ADD COLUMN note text DEFAULT 'none'");
+    let second = read_all(&database, &known, true).await;
+    assert_eq!(second, read_all(&database, &known, false).await);
+    let read: Vec<(&str, &str)> = second
+        .iter()
+        .flat_map(|(schema, read)| {
+            read.tables
+                .iter()
+                .map(move |table| (schema.as_str(), table.name.as_str()))
+        })
+        .collect();
+    assert_eq!(read, [("sales", "refunds")]);
+    assert_eq!(second["sales"].unchanged_tables, ["lines"]);
+    assert_eq!(second["public"].unchanged_tables.len(), 7);
 }

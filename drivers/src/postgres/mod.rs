@@ -23,6 +23,7 @@ mod tls;
 use async_trait::async_trait;
 use config::{DatabaseScope, PostgresConfig};
 use errors::{classify, is_vanished_object};
+use futures_util::TryStreamExt;
 use metacrawl_engine::catalog::{
     Column, DatabaseListing, PartitionOf, SchemaListing, Table, TableKind,
 };
@@ -32,7 +33,6 @@ use metacrawl_engine::driver::{
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use futures_util::TryStreamExt;
 use tokio_postgres::{Client, NoTls, Row};
 
 const DATABASES_QUERY: &str = include_str!("databases.sql");
@@ -273,7 +273,7 @@ impl DatabaseReader for PostgresReader {
                 _ => None,
             })
             .collect();
-        if namespaces.len() < 2 {
+        if namespaces.is_empty() {
             return;
         }
         let started = Instant::now();
@@ -444,8 +444,7 @@ impl PostgresReader {
             .iter()
             .map(|&oid| (oid, SchemaRead::default()))
             .collect();
-        let known_by_namespace: HashMap<i64, &KnownVersions> =
-            namespaces.iter().copied().collect();
+        let known_by_namespace: HashMap<i64, &KnownVersions> = namespaces.iter().copied().collect();
         let domains = self.domains().await?;
 
         let mut helper = None;
@@ -471,8 +470,7 @@ impl PostgresReader {
         let read_whole = async {
             match &helper {
                 Some(helper) => {
-                    let tables =
-                        read_tables(helper, &no_oids, &whole_namespaces).await?;
+                    let tables = read_tables(helper, &no_oids, &whole_namespaces).await?;
                     let columns =
                         read_columns(helper, &no_oids, &whole_namespaces, &domains).await?;
                     Ok(Some((tables, columns)))
@@ -483,7 +481,8 @@ impl PostgresReader {
         let read_changed = async {
             let version_rows =
                 timed_query(&self.client, "versions", VERSIONS_QUERY, &[&namespace_oids]).await?;
-            let mut versions: HashMap<i64, (i64, String, String)> = HashMap::new();
+            // In the query's order: by schema, then name.
+            let mut versions: Vec<(i64, i64, String, String)> = Vec::new();
             let mut changed_oids: Vec<i64> = Vec::new();
             for row in &version_rows {
                 let namespace: i64 = row.get("namespace_oid");
@@ -496,7 +495,7 @@ impl PostgresReader {
                 if !whole_namespaces.contains(&namespace) && known.get(&name) != Some(&version) {
                     changed_oids.push(relation);
                 }
-                versions.insert(relation, (namespace, name, version));
+                versions.push((relation, namespace, name, version));
             }
             if changed_oids.is_empty() {
                 return Ok((versions, None));
@@ -505,9 +504,20 @@ impl PostgresReader {
             let columns = read_columns(&self.client, &changed_oids, &no_oids, &domains).await?;
             Ok::<_, DriverError>((versions, Some((tables, columns))))
         };
-        let (whole, (mut versions, changed)) = tokio::try_join!(read_whole, read_changed)?;
-        drop(helper);
+        let (whole, (versions, changed)) = tokio::try_join!(read_whole, read_changed)?;
+        // The helper's read locks (pg_get_viewdef takes them on the tables a
+        // view reads) go with its transaction, ended here rather than when
+        // its connection task next runs.
+        if let Some(helper) = helper
+            && let Err(error) = helper.batch_execute("ROLLBACK").await
+        {
+            tracing::debug!(error = %error, "ending the second connection's transaction failed");
+        }
 
+        let mut tokens: HashMap<i64, &str> = versions
+            .iter()
+            .map(|(relation, _, _, version)| (*relation, version.as_str()))
+            .collect();
         for (table_rows, mut columns_by_table) in whole.into_iter().chain(changed) {
             for row in &table_rows {
                 let table_oid: i64 = row.get("oid");
@@ -516,19 +526,20 @@ impl PostgresReader {
                 if table.kind != TableKind::Partition {
                     table.columns = columns_by_table.remove(&table_oid).unwrap_or_default();
                 }
-                table.version = versions.remove(&table_oid).map(|(_, _, version)| version);
+                table.version = tokens.remove(&table_oid).map(str::to_string);
                 if let Some(read) = reads.get_mut(&namespace) {
                     read.tables.push(table);
                 }
             }
         }
         // The relations left were not read because their token is the known one.
-        for (_, (namespace, name, version)) in versions {
-            let unchanged = known_by_namespace
-                .get(&namespace)
-                .is_some_and(|known| known.get(&name) == Some(&version));
-            if let (true, Some(read)) = (unchanged, reads.get_mut(&namespace)) {
-                read.unchanged_tables.push(name);
+        for (relation, namespace, name, version) in &versions {
+            let unchanged = tokens.contains_key(relation)
+                && known_by_namespace
+                    .get(namespace)
+                    .is_some_and(|known| known.get(name) == Some(version));
+            if let (true, Some(read)) = (unchanged, reads.get_mut(namespace)) {
+                read.unchanged_tables.push(name.clone());
             }
         }
         Ok(reads)
