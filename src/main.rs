@@ -223,6 +223,14 @@ async fn print_progress(mut receiver: watch::Receiver<RefreshProgress>) {
         let line = match progress.phase {
             RefreshPhase::Queued => continue,
             RefreshPhase::ListingDatabases => "listing databases".to_string(),
+            RefreshPhase::ReadingSchemas if progress.reading_ahead => match &progress.current_scope
+            {
+                Some(database) => format!(
+                    "reading all schemas of {database} at once, {} tables read so far",
+                    progress.tables_read
+                ),
+                None => continue,
+            },
             RefreshPhase::ReadingSchemas => match &progress.current_scope {
                 Some(scope) => format!(
                     "reading schema {} of {} ({scope}), {} tables read so far",

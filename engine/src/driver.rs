@@ -1,9 +1,11 @@
 //! The contract between the engine and a warehouse driver.
 //!
 //! A driver lists the databases of a connection, then reads each database one
-//! schema at a time, so the engine holds one schema of a catalog in memory, not
-//! the whole catalog. Drivers read with bulk catalog queries (one query per object
-//! kind per database or schema), never one query per table.
+//! schema at a time, so the engine compares one schema at a time. Drivers read
+//! with bulk catalog queries (one query per object kind per database or
+//! schema), never one query per table. A driver may read all schemas of a
+//! database at once in [`DatabaseReader::read_ahead`] and hand them out
+//! schema by schema; it then keeps that database's changed tables in memory.
 //!
 //! Guarantees an implementation must give:
 //! - `read_schema` returns every table of the schema, or an error. It never
@@ -155,9 +157,15 @@ pub trait DatabaseReader: Send {
     /// [`DatabaseReader::list_schemas`], each with the `known` versions its
     /// [`DatabaseReader::read_schema`] call will get. A driver that can read
     /// many schemas with one query per object kind may read them all here and
-    /// answer those calls from memory. Nothing fails here: a driver that
+    /// return their results from memory in those calls. Nothing fails here: a driver that
     /// cannot read ahead leaves the work, and the errors, to `read_schema`.
     async fn read_ahead(&mut self, _schemas: &[(&SchemaListing, &KnownVersions)]) {}
+
+    /// Returns whether [`DatabaseReader::read_ahead`] does the reading, so the
+    /// engine reports progress for the whole database while it runs.
+    fn reads_ahead(&self) -> bool {
+        false
+    }
 
     /// Reads every table of one schema listed by [`DatabaseReader::list_schemas`],
     /// with columns in ordinal order. A table that cannot be read goes to

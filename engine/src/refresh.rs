@@ -93,8 +93,11 @@ pub struct RefreshProgress {
     pub schemas_done: usize,
     pub schemas_total: usize,
     pub tables_read: usize,
-    /// Database and schema being read.
+    /// Database and schema being read, or only the database while
+    /// `reading_ahead`.
     pub current_scope: Option<String>,
+    /// Whether the driver is reading all schemas of the current database at once.
+    pub reading_ahead: bool,
 }
 
 impl RefreshProgress {
@@ -108,6 +111,7 @@ impl RefreshProgress {
             schemas_total: 0,
             tables_read: 0,
             current_scope: None,
+            reading_ahead: false,
         }
     }
 }
@@ -400,6 +404,39 @@ impl Crawl<'_> {
 
         // Drivers that read many schemas at once get all of them up front,
         // each with the versions its read_schema call gets below.
+        if reader.reads_ahead() {
+            self.read_ahead(reader.as_mut(), previous, database, &pairs)
+                .await?;
+        }
+
+        for (previous_schema, schema) in pairs {
+            self.read_schema(
+                reader.as_mut(),
+                &database.name,
+                renamed,
+                previous_schema,
+                schema,
+            )
+            .await?;
+            self.publish(|progress| progress.schemas_done += 1);
+        }
+
+        for previous_index in matching.dropped {
+            self.drop_schema(&database.name, &previous_schemas[previous_index])
+                .await?;
+        }
+        Ok(())
+    }
+
+    /// Announces every schema about to be read to the reader, with the known
+    /// versions each read_schema call will get.
+    async fn read_ahead(
+        &mut self,
+        reader: &mut dyn DatabaseReader,
+        previous: Option<&StoredDatabase>,
+        database: &DatabaseListing,
+        pairs: &[(Option<&StoredSchema>, &SchemaListing)],
+    ) -> Result<(), EngineError> {
         let mut stored_versions = match previous {
             Some(previous) if !self.full => {
                 let connection_id = self.connection.id;
@@ -424,27 +461,12 @@ impl Crawl<'_> {
             .zip(&known)
             .map(|((_, schema), known)| (*schema, known))
             .collect();
-        self.publish(|progress| progress.current_scope = Some(database.name.clone()));
+        self.publish(|progress| {
+            progress.current_scope = Some(database.name.clone());
+            progress.reading_ahead = true;
+        });
         reader.read_ahead(&ahead).await;
-        drop(ahead);
-        drop(known);
-
-        for (previous_schema, schema) in pairs {
-            self.read_schema(
-                reader.as_mut(),
-                &database.name,
-                renamed,
-                previous_schema,
-                schema,
-            )
-            .await?;
-            self.publish(|progress| progress.schemas_done += 1);
-        }
-
-        for previous_index in matching.dropped {
-            self.drop_schema(&database.name, &previous_schemas[previous_index])
-                .await?;
-        }
+        self.publish(|progress| progress.reading_ahead = false);
         Ok(())
     }
 

@@ -226,11 +226,11 @@ async fn read_all(
 }
 
 #[tokio::test]
-async fn reading_ahead_equals_reading_schema_by_schema() {
+async fn read_ahead_equals_schema_reads() {
     use metacrawl_engine::KnownVersions;
     use std::collections::HashMap;
 
-    let database = fresh_database("reading_ahead_equals_reading_schema_by_schema");
+    let database = fresh_database("read_ahead_equals_schema_reads");
     database.execute(SETUP);
 
     let first = read_all(&database, &HashMap::new(), true).await;

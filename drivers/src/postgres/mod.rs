@@ -3,9 +3,14 @@
 //!
 //! It reads `pg_catalog` only, never `information_schema` (which hides objects
 //! the role cannot select from and is slow on large catalogs), with one query
-//! per object kind per schema, kept in `.sql` files. Each database is read in
-//! one REPEATABLE READ, READ ONLY transaction with a savepoint per schema, so a
-//! schema that fails does not end the reading of the others.
+//! per object kind, kept in `.sql` files. Each database is read in one
+//! REPEATABLE READ, READ ONLY transaction. All its schemas are read together
+//! ([`DatabaseReader::read_ahead`]): the version tokens, then the tables and
+//! columns of the relations whose token changed. The columns of schemas with
+//! no known tokens (a first or full refresh) are read meanwhile over a second
+//! connection that imports the transaction's snapshot. If that read fails,
+//! each schema is read on its own inside a savepoint, so a schema that fails
+//! does not end the reading of the others.
 //!
 //! Catalog functions (`format_type`, `pg_get_expr`, `pg_get_viewdef`) read the
 //! system caches, not the transaction snapshot: an object dropped while its
@@ -306,6 +311,10 @@ impl DatabaseReader for PostgresReader {
         }
     }
 
+    fn reads_ahead(&self) -> bool {
+        true
+    }
+
     async fn read_schema(
         &mut self,
         schema: &SchemaListing,
@@ -467,15 +476,12 @@ impl PostgresReader {
         }
 
         let no_oids: Vec<i64> = Vec::new();
-        let read_whole = async {
+        // The helper reads the columns of the whole schemas, the costliest
+        // query; this connection reads the version tokens and then the tables.
+        let read_whole_columns = async {
             match &helper {
-                Some(helper) => {
-                    let tables = read_tables(helper, &no_oids, &whole_namespaces).await?;
-                    let columns =
-                        read_columns(helper, &no_oids, &whole_namespaces, &domains).await?;
-                    Ok(Some((tables, columns)))
-                }
-                None => Ok(None),
+                Some(helper) => read_columns(helper, &no_oids, &whole_namespaces, &domains).await,
+                None => Ok(HashMap::new()),
             }
         };
         let read_changed = async {
@@ -497,14 +503,20 @@ impl PostgresReader {
                 }
                 versions.push((relation, namespace, name, version));
             }
-            if changed_oids.is_empty() {
-                return Ok((versions, None));
+            if changed_oids.is_empty() && whole_namespaces.is_empty() {
+                return Ok((versions, Vec::new(), HashMap::new()));
             }
-            let tables = read_tables(&self.client, &changed_oids, &no_oids).await?;
-            let columns = read_columns(&self.client, &changed_oids, &no_oids, &domains).await?;
-            Ok::<_, DriverError>((versions, Some((tables, columns))))
+            let tables = read_tables(&self.client, &changed_oids, &whole_namespaces).await?;
+            let columns = if changed_oids.is_empty() {
+                HashMap::new()
+            } else {
+                read_columns(&self.client, &changed_oids, &no_oids, &domains).await?
+            };
+            Ok::<_, DriverError>((versions, tables, columns))
         };
-        let (whole, (versions, changed)) = tokio::try_join!(read_whole, read_changed)?;
+        let (mut columns_by_table, (versions, table_rows, changed_columns)) =
+            tokio::try_join!(read_whole_columns, read_changed)?;
+        columns_by_table.extend(changed_columns);
         // The helper's read locks (pg_get_viewdef takes them on the tables a
         // view reads) go with its transaction, ended here rather than when
         // its connection task next runs.
@@ -518,18 +530,16 @@ impl PostgresReader {
             .iter()
             .map(|(relation, _, _, version)| (*relation, version.as_str()))
             .collect();
-        for (table_rows, mut columns_by_table) in whole.into_iter().chain(changed) {
-            for row in &table_rows {
-                let table_oid: i64 = row.get("oid");
-                let namespace: i64 = row.get("namespace_oid");
-                let mut table = build_table(row, table_oid)?;
-                if table.kind != TableKind::Partition {
-                    table.columns = columns_by_table.remove(&table_oid).unwrap_or_default();
-                }
-                table.version = tokens.remove(&table_oid).map(str::to_string);
-                if let Some(read) = reads.get_mut(&namespace) {
-                    read.tables.push(table);
-                }
+        for row in &table_rows {
+            let table_oid: i64 = row.get("oid");
+            let namespace: i64 = row.get("namespace_oid");
+            let mut table = build_table(row, table_oid)?;
+            if table.kind != TableKind::Partition {
+                table.columns = columns_by_table.remove(&table_oid).unwrap_or_default();
+            }
+            table.version = tokens.remove(&table_oid).map(str::to_string);
+            if let Some(read) = reads.get_mut(&namespace) {
+                read.tables.push(table);
             }
         }
         // The relations left were not read because their token is the known one.
@@ -583,7 +593,7 @@ async fn read_columns(
         let attnum: i32 = row.get("attnum");
         numbered
             .entry(table_oid)
-            .or_default()
+            .or_insert_with(|| Vec::with_capacity(32))
             .push((attnum, build_column(&row, table_oid, attnum, domains)));
     }
     log_query("columns", rows, started.elapsed());

@@ -1,16 +1,17 @@
 -- Version token of every relation of the given schemas ($1: namespace oids):
 -- an md5 over the xmin of each catalog row the crawl reads for it. Any DDL
 -- that changes what the crawl would return writes one of these rows, so an
--- equal token means the relation's metadata is unchanged. Covered rows: the
--- relation's pg_class row; its pg_attribute rows (dropped ones included);
--- for a column of a type created after initdb (oid 16384 and up), that
--- pg_type row, its schema and its base type (one domain level); for the
--- built-in types, one digest over all their pg_type and pg_namespace rows,
--- shared by every relation (a superuser can rename even these); pg_attrdef
--- defaults; pg_description comments; pg_rewrite rules (view definitions)
--- with the pg_class and pg_attribute rows a view depends on (a renamed table
--- or column changes its printed definition); its primary-key pg_index row;
--- and pg_inherits with the parent's pg_class row.
+-- equal token means the relation's metadata is unchanged.
+--
+-- Covered rows: the relation's pg_class row and its pg_attribute rows
+-- (dropped ones included). For a column of a type created after initdb (oid
+-- 16384 and up), that pg_type row, its schema and its base type (one domain
+-- level). For the built-in types, one digest over all their pg_type and
+-- pg_namespace rows, shared by every relation, because a superuser can rename
+-- even these. Then pg_attrdef defaults, pg_description comments, pg_rewrite
+-- rules (view definitions) with the pg_class and pg_attribute rows a view
+-- depends on (a renamed table or column changes its printed definition), the
+-- primary-key pg_index row, and pg_inherits with the parent's pg_class row.
 WITH built_in_types AS (
     SELECT md5(string_agg(t.oid || ':' || t.xmin || ':' || n.xmin, ',' ORDER BY t.oid)) AS digest
     FROM pg_catalog.pg_type AS t
