@@ -5,7 +5,7 @@
 //! with bulk catalog queries (one query per object kind per database or
 //! schema), never one query per table. A driver may read all schemas of a
 //! database at once in [`DatabaseReader::read_ahead`] and hand them out
-//! schema by schema; it then keeps that database's changed tables in memory.
+//! schema by schema. It then keeps that database's changed tables in memory.
 //!
 //! Guarantees an implementation must give:
 //! - `read_schema` returns every table of the schema, or an error. It never

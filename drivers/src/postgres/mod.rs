@@ -440,9 +440,9 @@ impl PostgresReader {
     /// the tables and columns of those whose token differs from the known
     /// one. Returns the read of each schema by namespace oid.
     ///
-    /// With `parallel`, schemas with no known versions (all of them on a
-    /// first or full refresh) are read over a second connection on the same
-    /// snapshot while this one reads the version tokens.
+    /// With `parallel`, the columns of schemas with no known versions (all of
+    /// them on a first or full refresh) are read over a second connection on
+    /// the same snapshot while this one reads the version tokens and tables.
     async fn read_namespaces(
         &mut self,
         namespaces: &[(i64, &KnownVersions)],
