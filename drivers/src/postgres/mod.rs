@@ -246,6 +246,14 @@ struct PostgresReader {
 /// Resolved base type and chain-wide NOT NULL of each domain, by type oid.
 type Domains = HashMap<i64, (String, bool)>;
 
+/// A relation's row of `versions.sql`.
+struct RelationVersion {
+    relation: i64,
+    namespace: i64,
+    name: String,
+    version: String,
+}
+
 #[async_trait]
 impl DatabaseReader for PostgresReader {
     async fn list_schemas(&mut self) -> Result<Vec<SchemaListing>, DriverError> {
@@ -488,7 +496,7 @@ impl PostgresReader {
             let version_rows =
                 timed_query(&self.client, "versions", VERSIONS_QUERY, &[&namespace_oids]).await?;
             // In the query's order: by schema, then name.
-            let mut versions: Vec<(i64, i64, String, String)> = Vec::new();
+            let mut versions: Vec<RelationVersion> = Vec::new();
             let mut changed_oids: Vec<i64> = Vec::new();
             for row in &version_rows {
                 let namespace: i64 = row.get("namespace_oid");
@@ -501,7 +509,12 @@ impl PostgresReader {
                 if !whole_namespaces.contains(&namespace) && known.get(&name) != Some(&version) {
                     changed_oids.push(relation);
                 }
-                versions.push((relation, namespace, name, version));
+                versions.push(RelationVersion {
+                    relation,
+                    namespace,
+                    name,
+                    version,
+                });
             }
             if changed_oids.is_empty() && whole_namespaces.is_empty() {
                 return Ok((versions, Vec::new(), HashMap::new()));
@@ -517,9 +530,8 @@ impl PostgresReader {
         let (mut columns_by_table, (versions, table_rows, changed_columns)) =
             tokio::try_join!(read_whole_columns, read_changed)?;
         columns_by_table.extend(changed_columns);
-        // The helper's read locks (pg_get_viewdef takes them on the tables a
-        // view reads) go with its transaction, ended here rather than when
-        // its connection task next runs.
+        // The helper's transaction, and any lock its catalog functions took,
+        // ends here rather than whenever its connection task next runs.
         if let Some(helper) = helper
             && let Err(error) = helper.batch_execute("ROLLBACK").await
         {
@@ -528,7 +540,7 @@ impl PostgresReader {
 
         let mut tokens: HashMap<i64, &str> = versions
             .iter()
-            .map(|(relation, _, _, version)| (*relation, version.as_str()))
+            .map(|entry| (entry.relation, entry.version.as_str()))
             .collect();
         for row in &table_rows {
             let table_oid: i64 = row.get("oid");
@@ -543,13 +555,13 @@ impl PostgresReader {
             }
         }
         // The relations left were not read because their token is the known one.
-        for (relation, namespace, name, version) in &versions {
-            let unchanged = tokens.contains_key(relation)
+        for entry in &versions {
+            let unchanged = tokens.contains_key(&entry.relation)
                 && known_by_namespace
-                    .get(namespace)
-                    .is_some_and(|known| known.get(name) == Some(version));
-            if let (true, Some(read)) = (unchanged, reads.get_mut(namespace)) {
-                read.unchanged_tables.push(name.clone());
+                    .get(&entry.namespace)
+                    .is_some_and(|known| known.get(&entry.name) == Some(&entry.version));
+            if let (true, Some(read)) = (unchanged, reads.get_mut(&entry.namespace)) {
+                read.unchanged_tables.push(entry.name.clone());
             }
         }
         Ok(reads)
